@@ -1,0 +1,175 @@
+"""State changes for identities and credentials. One function per business action, one
+transaction, one audit event."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from yiwang.core import audit
+from yiwang.core.errors import Conflict, NotAuthenticated, PermissionDeniedError, ValidationFailed
+from yiwang.core.identity import validate_resident_id
+
+from . import selectors
+from .actor import Actor, staff_actor
+from .backends import hash_code
+from .models import ApiToken, RoleAssignment, SmsLoginCode, User
+
+TOKEN_PREFIX = "yw_"
+
+
+def _token_hash(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+@transaction.atomic
+def issue_token(user: User, *, enterprise=None, assignment: RoleAssignment | None = None) -> tuple[str, ApiToken]:
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    if assignment is None and user.kind == User.Kind.STAFF:
+        assignment = user.roles.order_by("id").first()
+    token = ApiToken.objects.create(
+        key_hash=_token_hash(raw),
+        prefix=raw[:8],
+        user=user,
+        enterprise=enterprise,
+        role_assignment=assignment,
+        expires_at=timezone.now() + settings.API_TOKEN_TTL,
+    )
+    audit.record(
+        "auth.token_issued",
+        token,
+        actor=user,
+        role=assignment.role if assignment else ("enterprise_agent" if enterprise else "citizen"),
+        department=assignment.unit_code if assignment else (enterprise.uscc if enterprise else ""),
+        data={"enterprise": enterprise.uscc if enterprise else None},
+    )
+    return raw, token
+
+
+def resolve_token(raw: str) -> Actor:
+    """The actor behind a bearer token, or NotAuthenticated with a precise code."""
+    if not raw or not raw.startswith(TOKEN_PREFIX):
+        raise NotAuthenticated(_("令牌格式无效。"), code="token_invalid")
+    token = (
+        ApiToken.objects.select_related("user", "enterprise", "role_assignment__department", "role_assignment__place")
+        .filter(key_hash=_token_hash(raw))
+        .first()
+    )
+    if token is None:
+        raise NotAuthenticated(_("令牌无效。"), code="token_invalid")
+    now = timezone.now()
+    if token.revoked_at is not None:
+        raise NotAuthenticated(_("令牌已注销，请重新登录。"), code="token_revoked")
+    if token.expires_at <= now:
+        raise NotAuthenticated(_("令牌已过期，请重新登录。"), code="token_expired")
+    if not token.user.is_active:
+        raise NotAuthenticated(_("账号已停用。"), code="account_disabled")
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    if token.role_assignment_id:
+        actor = staff_actor(token.user, token.role_assignment_id, channel="api", otp_verified=True)
+    else:
+        actor = Actor(user=token.user, enterprise=token.enterprise, channel="api")
+    actor.token_id = token.pk
+    return actor
+
+
+@transaction.atomic
+def revoke_token(actor: Actor, raw: str) -> None:
+    token = ApiToken.objects.filter(key_hash=_token_hash(raw), user=actor.user, revoked_at__isnull=True).first()
+    if token is None:
+        raise NotAuthenticated(_("令牌无效。"), code="token_invalid")
+    token.revoked_at = timezone.now()
+    token.save(update_fields=["revoked_at"])
+    audit.record("auth.token_revoked", token)
+
+
+def request_sms_code(id_number: str) -> None:
+    """Send a 6-digit login code to the citizen's registered phone. Says nothing about whether the
+    number is registered (the caller always gets the same answer)."""
+    from yiwang.notifications.services import notify
+
+    verdict = validate_resident_id(id_number)
+    if not verdict.valid:
+        raise ValidationFailed(verdict.message, code="invalid_id_number", fields={"id_number": [verdict.message]})
+    user = User.objects.find_by_id_number(verdict.number)
+    if user is None or not user.phone or not user.is_active:
+        return
+    now = timezone.now()
+    recent = SmsLoginCode.objects.filter(user=user, created_at__gt=now - timedelta(seconds=60)).exists()
+    if recent:
+        raise Conflict(_("验证码已发送，请 60 秒后再试。"), code="sms_code_too_frequent", status=429)
+    code = f"{secrets.randbelow(10**6):06d}"
+    with transaction.atomic():
+        SmsLoginCode.objects.create(
+            user=user, code_hash=hash_code(code), expires_at=now + settings.SMS_LOGIN_CODE_TTL
+        )
+        notify(user, "login_code", {"code": code, "minutes": int(settings.SMS_LOGIN_CODE_TTL.total_seconds() // 60)},
+               channels=["sms"], sensitive=True)
+        audit.record("auth.sms_code_sent", user, actor=user, role="citizen")
+
+
+@transaction.atomic
+def register_citizen(*, id_number: str, name: str, phone: str, password: str) -> User:
+    verdict = validate_resident_id(id_number)
+    fields: dict[str, list[str]] = {}
+    if not verdict.valid:
+        fields["id_number"] = [str(verdict.message)]
+    name = (name or "").strip()
+    if not (2 <= len(name) <= 30):
+        fields["name"] = [_("请填写证件上的姓名。")]
+    phone = (phone or "").strip()
+    if not (len(phone) == 11 and phone.isdigit() and phone.startswith("1")):
+        fields["phone"] = [_("请填写 11 位手机号码。")]
+    try:
+        validate_password(password, User(name=name))
+    except ValidationError as exc:
+        fields["password"] = [str(m) for m in exc.messages]
+    if fields:
+        raise ValidationFailed(_("请更正以下问题。"), fields=fields)
+    if User.objects.find_by_id_number(verdict.number):
+        raise Conflict(_("该身份证号码已注册，请直接登录。"), code="already_registered",
+                       fields={"id_number": [_("该身份证号码已注册。")]})
+    user = User(username="c" + secrets.token_hex(8), kind=User.Kind.CITIZEN, name=name,
+                id_number=verdict.number, phone=phone)
+    user.set_password(password)
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError:
+        raise Conflict(_("该身份证号码已注册，请直接登录。"), code="already_registered") from None
+    audit.record("account.registered", user, actor=user, role="citizen")
+    return user
+
+
+PII_FIELDS = {"id_number": "masked_id_number", "phone": "masked_phone"}
+
+
+@transaction.atomic
+def reveal_personal_data(actor: Actor, subject: User, field: str, *, purpose: str = "") -> str:
+    """Return one personal-data field in full, after checking the actor may see it; the reveal is
+    written to the audit trail in the same transaction."""
+    if field not in PII_FIELDS:
+        raise ValidationFailed(_("不支持的字段。"), code="unknown_field", fields={"field": [_("不支持的字段。")]})
+    if not selectors.can_reveal(actor, subject):
+        audit.record("pii.reveal_denied", subject, data={"field": field})
+        raise PermissionDeniedError(_("您的角色无权查看完整的个人信息。"), code="reveal_forbidden")
+    audit.record("pii.reveal", subject, data={"field": field, "purpose": purpose[:200]})
+    return getattr(subject, field)
+
+
+@transaction.atomic
+def set_active_role(actor: Actor, assignment_id: int) -> RoleAssignment:
+    assignment = RoleAssignment.objects.filter(pk=assignment_id, user=actor.user).first()
+    if assignment is None:
+        raise PermissionDeniedError(_("您没有该角色。"), code="role_not_held")
+    audit.record("auth.role_switched", assignment, data={"role": assignment.role})
+    return assignment

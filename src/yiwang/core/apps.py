@@ -1,0 +1,21 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CoreConfig(AppConfig):
+    name = "yiwang.core"
+    label = "core"
+    verbose_name = _("基础：组织机构、日历与审计")
+
+    def ready(self):
+        from django.db.models.signals import post_delete, post_save
+
+        from . import checks  # noqa: F401  (registers system checks)
+        from .models import CalendarDay
+        from .workdays import invalidate
+
+        def _calendar_changed(**kwargs):
+            invalidate()
+
+        post_save.connect(_calendar_changed, sender=CalendarDay, dispatch_uid="calendar_save")
+        post_delete.connect(_calendar_changed, sender=CalendarDay, dispatch_uid="calendar_delete")

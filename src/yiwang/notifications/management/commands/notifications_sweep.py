@@ -1,0 +1,10 @@
+from django.core.management.base import BaseCommand
+
+from yiwang.notifications.tasks import sweep
+
+
+class Command(BaseCommand):
+    help = "Re-enqueue notifications whose delivery task was lost (run every few minutes from cron)."
+
+    def handle(self, *args, **options):
+        self.stdout.write(f"re-enqueued {sweep()} notifications")

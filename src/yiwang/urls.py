@@ -1,0 +1,27 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
+from django_otp.admin import OTPAdminSite
+from oauth2_provider import views as oauth_views
+
+from yiwang.api import api
+from yiwang.web import views as web_views
+
+# The admin requires a staff login with its second factor (TOTP).
+admin.site.__class__ = OTPAdminSite
+admin.site.site_header = "一网通办 · 平台管理"
+admin.site.site_title = "一网通办管理"
+admin.site.index_title = "平台管理"
+admin.site.login = lambda request, extra_context=None: web_views.staff_login_redirect(request)
+
+urlpatterns = [
+    path("healthz", web_views.healthz, name="healthz"),
+    path("api/v1/", api.urls),
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    path("o/", include("oauth2_provider.urls", namespace="oauth2_provider")),
+    path(".well-known/openid-configuration", oauth_views.ConnectDiscoveryInfoView.as_view(), name="oidc-discovery"),
+    path("", include("yiwang.web.urls")),
+]

@@ -1,0 +1,346 @@
+"""The web shell: home, sign-in for every kind of account, the personal centre. Thin views: the
+work is in accounts.services / selectors."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import authenticate, login, logout
+from django.db import connection
+from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
+
+from yiwang.accounts import services as account_services
+from yiwang.accounts.lockout import lockout_message
+from yiwang.accounts.middleware import SESSION_ENTERPRISE, SESSION_ROLE
+from yiwang.core.errors import DomainError
+from yiwang.core.identity import validate_resident_id, validate_uscc
+
+ELDERLY_COOKIE = "yw_elderly"
+
+
+# -- health ------------------------------------------------------------------------------------
+@require_GET
+def healthz(request):
+    status = {"status": "ok", "database": "ok", "queue": "ok"}
+    code = 200
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except Exception as exc:  # noqa: BLE001
+        status.update(status="error", database=f"error: {exc.__class__.__name__}")
+        code = 503
+    try:
+        from django.utils import timezone
+        from django_tasks_db.models import DBTaskResult
+
+        ready = DBTaskResult.objects.ready()
+        status["queue_backend"] = settings.TASKS["default"]["BACKEND"].rsplit(".", 1)[-1]
+        status["queue_ready"] = ready.count()
+        oldest = ready.order_by("enqueued_at").values_list("enqueued_at", flat=True).first()
+        status["queue_oldest_seconds"] = int((timezone.now() - oldest).total_seconds()) if oldest else 0
+    except Exception as exc:  # noqa: BLE001
+        status.update(status="error", queue=f"error: {exc.__class__.__name__}")
+        code = 503
+    if settings.REDIS_URL:
+        try:
+            import redis
+
+            redis.Redis.from_url(settings.REDIS_URL, socket_timeout=1).ping()
+            status["redis"] = "ok"
+        except Exception as exc:  # noqa: BLE001
+            status.update(status="error", redis=f"error: {exc.__class__.__name__}")
+            code = 503
+    return JsonResponse(status, status=code)
+
+
+# -- home --------------------------------------------------------------------------------------
+def home(request):
+    demo = None
+    if settings.DEMO_MODE:
+        from yiwang.web.demo import demo_accounts_by_role
+
+        demo = demo_accounts_by_role()
+    return render(request, "web/home.html", {"demo": demo})
+
+
+# -- sign-in -----------------------------------------------------------------------------------
+def _safe_next(request, default: str = settings.LOGIN_REDIRECT_URL) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or default
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return default
+
+
+class CitizenLoginForm(forms.Form):
+    id_number = forms.CharField(label=gettext_lazy("居民身份证号码"), max_length=18,
+                                widget=forms.TextInput(attrs={"autocomplete": "username", "inputmode": "text",
+                                                              "spellcheck": "false"}))
+    method = forms.ChoiceField(label=gettext_lazy("登录方式"), choices=[("password", gettext_lazy("密码")),
+                                                                     ("sms", gettext_lazy("短信验证码"))],
+                               initial="password", widget=forms.RadioSelect)
+    password = forms.CharField(label=gettext_lazy("密码"), required=False,
+                               widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+    sms_code = forms.CharField(label=gettext_lazy("短信验证码"), required=False, max_length=6,
+                               widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}))
+
+    def clean_id_number(self):
+        verdict = validate_resident_id(self.cleaned_data["id_number"])
+        if not verdict.valid:
+            raise forms.ValidationError(verdict.message, code=verdict.error)
+        return verdict.number
+
+    def clean(self):
+        data = super().clean()
+        if data.get("method") == "sms" and not data.get("sms_code"):
+            self.add_error("sms_code", _("请输入短信验证码。"))
+        if data.get("method", "password") == "password" and not data.get("password"):
+            self.add_error("password", _("请输入密码。"))
+        return data
+
+
+class EnterpriseLoginForm(forms.Form):
+    uscc = forms.CharField(label=gettext_lazy("统一社会信用代码"), max_length=18)
+    agent = forms.CharField(label=gettext_lazy("法定代表人或经办人身份证号码"), max_length=18)
+    password = forms.CharField(label=gettext_lazy("法定代表人或经办人的个人密码"),
+                               widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+
+    def clean_uscc(self):
+        verdict = validate_uscc(self.cleaned_data["uscc"])
+        if not verdict.valid:
+            raise forms.ValidationError(verdict.message, code=verdict.error)
+        return verdict.number
+
+    def clean_agent(self):
+        verdict = validate_resident_id(self.cleaned_data["agent"])
+        if not verdict.valid:
+            raise forms.ValidationError(verdict.message, code=verdict.error)
+        return verdict.number
+
+
+class StaffLoginForm(forms.Form):
+    username = forms.CharField(label=gettext_lazy("用户名"), max_length=64,
+                               widget=forms.TextInput(attrs={"autocomplete": "username"}))
+    password = forms.CharField(label=gettext_lazy("密码"),
+                               widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+    otp = forms.CharField(label=gettext_lazy("动态口令（6 位）"), max_length=6, min_length=6,
+                          widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}))
+
+
+def _finish_login(request, user, *, enterprise=None):
+    login(request, user, backend="yiwang.accounts.backends.IdentityBackend")
+    device = getattr(user, "_otp_device", None)
+    if device is not None:
+        from django_otp import login as otp_login
+
+        otp_login(request, device)
+    if enterprise is not None:
+        request.session[SESSION_ENTERPRISE] = enterprise.pk
+    from yiwang.core import audit
+
+    audit.record("auth.login", user, actor=user, role="enterprise_agent" if enterprise else
+                 ("citizen" if user.kind == "citizen" else ""), department=enterprise.uscc if enterprise else "",
+                 data={"channel": "web"})
+
+
+def _login_failed(request, form, template):
+    if getattr(request, "axes_locked_out", False):
+        form.add_error(None, lockout_message())
+        return render(request, template, {"form": form, "next": _safe_next(request)}, status=429)
+    form.add_error(None, _("账号、密码或验证码错误。"))
+    return render(request, template, {"form": form, "next": _safe_next(request)}, status=400)
+
+
+def citizen_login(request):
+    template = "web/login_citizen.html"
+    form = CitizenLoginForm(request.POST or None)
+    if request.method == "POST":
+        if not form.is_valid():
+            return render(request, template, {"form": form, "next": _safe_next(request)}, status=400)
+        data = form.cleaned_data
+        user = authenticate(request, username=data["id_number"],
+                            password=data["password"] if data["method"] == "password" else None,
+                            sms_code=data["sms_code"] if data["method"] == "sms" else None)
+        if user is None:
+            return _login_failed(request, form, template)
+        _finish_login(request, user)
+        return HttpResponseRedirect(_safe_next(request))
+    return render(request, template, {"form": form, "next": _safe_next(request)})
+
+
+@require_POST
+def send_sms_code(request):
+    verdict = validate_resident_id(request.POST.get("id_number", ""))
+    try:
+        account_services.request_sms_code(verdict.number if verdict.valid else request.POST.get("id_number", ""))
+        text, ok = _("如该号码已注册并绑定手机，验证码已发送，5 分钟内有效。"), True
+    except DomainError as exc:
+        text, ok = str(exc.message), False
+    return render(request, "web/partials/sms_status.html", {"text": text, "ok": ok})
+
+
+def enterprise_login(request):
+    template = "web/login_enterprise.html"
+    form = EnterpriseLoginForm(request.POST or None)
+    if request.method == "POST":
+        if not form.is_valid():
+            return render(request, template, {"form": form, "next": _safe_next(request)}, status=400)
+        data = form.cleaned_data
+        user = authenticate(request, username=data["uscc"], password=data["password"], agent=data["agent"])
+        if user is None:
+            return _login_failed(request, form, template)
+        _finish_login(request, user, enterprise=user._acting_enterprise)
+        return HttpResponseRedirect(_safe_next(request))
+    return render(request, template, {"form": form, "next": _safe_next(request)})
+
+
+def staff_login(request):
+    template = "web/login_staff.html"
+    form = StaffLoginForm(request.POST or None)
+    if request.method == "POST":
+        if not form.is_valid():
+            return render(request, template, {"form": form, "next": _safe_next(request, "/staff/")}, status=400)
+        data = form.cleaned_data
+        user = authenticate(request, username=data["username"], password=data["password"], otp=data["otp"])
+        if user is None:
+            return _login_failed(request, form, template)
+        _finish_login(request, user)
+        return HttpResponseRedirect(_safe_next(request, "/staff/"))
+    return render(request, template, {"form": form, "next": _safe_next(request, "/staff/")})
+
+
+def staff_login_redirect(request):
+    return redirect("/accounts/login/staff/?" + urlencode({"next": request.GET.get("next", "/admin/")}))
+
+
+@require_POST
+def logout_view(request):
+    if request.user.is_authenticated:
+        from yiwang.core import audit
+
+        audit.record("auth.logout", request.user, data={"channel": "web"})
+    logout(request)
+    messages.info(request, _("您已安全退出。"))
+    return redirect("/")
+
+
+class RegisterForm(forms.Form):
+    id_number = forms.CharField(label=gettext_lazy("居民身份证号码"), max_length=18)
+    name = forms.CharField(label=gettext_lazy("姓名"), max_length=30)
+    phone = forms.CharField(label=gettext_lazy("手机号码"), max_length=11,
+                            widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}))
+    password = forms.CharField(label=gettext_lazy("设置密码"), widget=forms.PasswordInput(
+        attrs={"autocomplete": "new-password"}), help_text=gettext_lazy("至少 8 位，不能全是数字。"))
+
+
+def register(request):
+    form = RegisterForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = account_services.register_citizen(**form.cleaned_data)
+        except DomainError as exc:
+            for field, msgs in exc.fields.items():
+                for msg in msgs:
+                    form.add_error(field if field in form.fields else None, str(msg))
+            if not exc.fields:
+                form.add_error(None, str(exc.message))
+            return render(request, "web/register.html", {"form": form}, status=400)
+        _finish_login(request, user)
+        messages.success(request, _("注册成功，欢迎使用一网通办。"))
+        return redirect(settings.LOGIN_REDIRECT_URL)
+    return render(request, "web/register.html", {"form": form}, status=400 if request.method == "POST" else 200)
+
+
+# -- personal centre ---------------------------------------------------------------------------
+def _require_login(request):
+    if not request.actor.is_authenticated:
+        return redirect(f"{settings.LOGIN_URL}?{urlencode({'next': request.get_full_path()})}")
+    return None
+
+
+def me(request):
+    if (response := _require_login(request)) is not None:
+        return response
+    from yiwang.notifications.models import Channel, Notification
+
+    inbox = Notification.objects.filter(recipient=request.actor.user, channel=Channel.SITE)[:20]
+    return render(request, "web/me.html", {"actor": request.actor, "inbox": inbox})
+
+
+@require_POST
+def reveal(request, username: str, field: str):
+    if (response := _require_login(request)) is not None:
+        return HttpResponse(status=401)
+    from yiwang.accounts.models import User
+
+    subject = User.objects.filter(username=username).first()
+    if subject is None:
+        return HttpResponse(status=404)
+    try:
+        value = account_services.reveal_personal_data(request.actor, subject, field,
+                                                      purpose=request.POST.get("purpose", ""))
+    except DomainError as exc:
+        return render(request, "web/partials/reveal.html", {"error": exc.message}, status=exc.status)
+    return render(request, "web/partials/reveal.html", {"value": value})
+
+
+def staff_home(request):
+    if (response := _require_login(request)) is not None:
+        return redirect("/accounts/login/staff/?next=/staff/")
+    actor = request.actor
+    if not actor.is_staff_role:
+        return render(request, "web/forbidden.html", {"message": _("该页面仅供工作人员使用。")}, status=403)
+    context = {"actor": actor}
+    lookup_id = request.GET.get("id_number", "").strip()
+    if lookup_id:
+        from yiwang.accounts import selectors
+
+        verdict = validate_resident_id(lookup_id)
+        if not verdict.valid:
+            context["lookup_error"] = verdict.message
+        else:
+            try:
+                context["person"] = selectors.find_citizen(actor, verdict.number)
+                context["lookup_done"] = True
+            except DomainError as exc:
+                context["lookup_error"] = exc.message
+    if actor.role in ("platform_admin", "supervisor", "dept_head"):
+        from yiwang.core.selectors import audit_events_for
+
+        context["events"] = audit_events_for(actor)[:20]
+    return render(request, "web/staff.html", context)
+
+
+@require_POST
+def switch_role(request):
+    if not request.actor.is_authenticated or not request.actor.is_staff_role:
+        return HttpResponse(status=403)
+    try:
+        assignment = account_services.set_active_role(request.actor, int(request.POST.get("role_id", "0")))
+    except (DomainError, ValueError):
+        messages.error(request, _("您没有该角色。"))
+        return redirect("/staff/")
+    request.session[SESSION_ROLE] = assignment.pk
+    messages.success(request, _("已切换为：%(role)s") % {"role": assignment})
+    return redirect("/staff/")
+
+
+@require_POST
+def toggle_elderly(request):
+    on = request.COOKIES.get(ELDERLY_COOKIE) != "1"
+    target = _safe_next(request, "/")
+    response = redirect(target)
+    response.set_cookie(ELDERLY_COOKIE, "1" if on else "0", max_age=365 * 24 * 3600, samesite="Lax",
+                        secure=request.is_secure(), httponly=True)
+    return response
+
+
+def csrf_failure(request, reason=""):
+    return render(request, "web/forbidden.html", {"message": _("页面已过期或请求来源无效，请刷新页面后重试。")}, status=403)
