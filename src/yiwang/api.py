@@ -95,5 +95,10 @@ def _mount():
     api.add_router("/", core_router)
     api.add_router("/notifications", notifications_router)
 
+    from yiwang.cases.api import inbox_router, router as cases_router
+
+    api.add_router("/cases", cases_router)
+    api.add_router("/inbox", inbox_router)
+
 
 _mount()

@@ -101,6 +101,8 @@ INSTALLED_APPS = [
     "yiwang.core",
     "yiwang.accounts",
     "yiwang.notifications",
+    "yiwang.catalog",
+    "yiwang.cases",
     "yiwang.web",
 ]
 
@@ -370,6 +372,7 @@ LOGGING = {
     "loggers": {
         "django_tasks_db": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
+        "spiff": {"level": "WARNING"},
     },
 }
 

@@ -24,8 +24,8 @@ def can_reveal(actor: Actor, subject: User) -> bool:
         return False
     if actor.user.pk == subject.pk and actor.assignment is None:
         return True  # one's own data
-    if actor.role in REVEAL_ROLES:
-        return True
+    if actor.role in REVEAL_ROLES and subject.kind == User.Kind.CITIZEN:
+        return True  # the citizens they serve, not their colleagues
     return any(grant(actor, subject) for grant in REVEAL_GRANTS)
 
 

@@ -58,13 +58,10 @@ def resolve_token(raw: str) -> Actor:
     """The actor behind a bearer token, or NotAuthenticated with a precise code."""
     if not raw or not raw.startswith(TOKEN_PREFIX):
         raise NotAuthenticated(_("令牌格式无效。"), code="token_invalid")
-    token = (
-        ApiToken.objects.select_related("user", "enterprise", "role_assignment__department", "role_assignment__place")
-        .filter(key_hash=_token_hash(raw))
-        .first()
-    )
-    if token is None:
-        raise NotAuthenticated(_("令牌无效。"), code="token_invalid")
+    try:
+        token = ApiToken.objects.select_related("user").get(key_hash=_token_hash(raw))
+    except ApiToken.DoesNotExist:
+        raise NotAuthenticated(_("令牌无效。"), code="token_invalid") from None
     now = timezone.now()
     if token.revoked_at is not None:
         raise NotAuthenticated(_("令牌已注销，请重新登录。"), code="token_revoked")
@@ -153,16 +150,20 @@ def register_citizen(*, id_number: str, name: str, phone: str, password: str) ->
 PII_FIELDS = {"id_number": "masked_id_number", "phone": "masked_phone"}
 
 
-@transaction.atomic
 def reveal_personal_data(actor: Actor, subject: User, field: str, *, purpose: str = "") -> str:
     """Return one personal-data field in full, after checking the actor may see it; the reveal is
-    written to the audit trail in the same transaction."""
+    written to the audit trail (committed) before the value is returned.
+
+    Not wrapped in one transaction on purpose: a refusal is audited too, and raising the error
+    inside the same atomic block would roll the ``pii.reveal_denied`` event back.
+    """
     if field not in PII_FIELDS:
         raise ValidationFailed(_("不支持的字段。"), code="unknown_field", fields={"field": [_("不支持的字段。")]})
+    who = {"actor": actor.user, "role": actor.role, "department": actor.unit_code} if actor.is_authenticated else {}
     if not selectors.can_reveal(actor, subject):
-        audit.record("pii.reveal_denied", subject, data={"field": field})
+        audit.record("pii.reveal_denied", subject, data={"field": field}, **who)
         raise PermissionDeniedError(_("您的角色无权查看完整的个人信息。"), code="reveal_forbidden")
-    audit.record("pii.reveal", subject, data={"field": field, "purpose": purpose[:200]})
+    audit.record("pii.reveal", subject, data={"field": field, "purpose": purpose[:200]}, **who)
     return getattr(subject, field)
 
 

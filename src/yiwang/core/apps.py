@@ -14,8 +14,14 @@ class CoreConfig(AppConfig):
         from .models import CalendarDay
         from .workdays import invalidate
 
-        def _calendar_changed(**kwargs):
-            invalidate()
+        def _calendar_changed(using=None, **kwargs):
+            from django.db import transaction
 
-        post_save.connect(_calendar_changed, sender=CalendarDay, dispatch_uid="calendar_save")
-        post_delete.connect(_calendar_changed, sender=CalendarDay, dispatch_uid="calendar_delete")
+            invalidate()  # this process sees its own change at once
+            # ...and again after the commit: another process may have re-read the old rows (and
+            # cached them under the new version) while this transaction was still open.
+            transaction.on_commit(invalidate, using=using)
+
+        # weak=False: the receiver is a local function, a weak reference would die with ready().
+        post_save.connect(_calendar_changed, sender=CalendarDay, dispatch_uid="calendar_save", weak=False)
+        post_delete.connect(_calendar_changed, sender=CalendarDay, dispatch_uid="calendar_delete", weak=False)

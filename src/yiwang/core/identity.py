@@ -12,6 +12,7 @@ Both validators return a :class:`Verdict` with a stable English ``code`` for mac
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -31,12 +32,12 @@ USCC_AUTHORITIES: dict[str, tuple[str, str]] = {
     "3": ("司法行政", "123459"),
     "4": ("文化", "19"),
     "5": ("民政", "1239"),
-    "6": ("旅游", "19"),
+    "6": ("旅游", "129"),
     "7": ("宗教", "129"),
     "8": ("工会", "19"),
     "9": ("工商/市场监管", "123"),
     "A": ("中央军委改革和编制办公室", "19"),
-    "N": ("农业", "129"),
+    "N": ("农业", "1239"),
     "Y": ("其他", "1"),
 }
 
@@ -65,6 +66,12 @@ class Verdict:
             "error": self.error,
             "message": str(self.message),
         }
+
+
+def _normalise(raw: str | None) -> str:
+    """Upper case, without any whitespace, full-width characters (as typed with a Chinese input
+    method: "１１０１…Ｘ") folded to ASCII."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", raw or "")).upper()
 
 
 def _fail(kind: str | None, number: str, code: str, message) -> Verdict:
@@ -114,13 +121,13 @@ def division_known(code6: str) -> bool:
 
 
 def validate_resident_id(raw: str, *, today: date | None = None) -> Verdict:
-    number = (raw or "").strip().upper()
+    number = _normalise(raw)
     kind = "resident_id"
     if not number:
         return _fail(kind, number, "empty", _("请输入证件号码。"))
     if len(number) != 18:
         return _fail(kind, number, "wrong_length", _("居民身份证号码应为 18 位。"))
-    if not re.fullmatch(r"\d{17}[\dX]", number):
+    if not re.fullmatch(r"[0-9]{17}[0-9X]", number):
         return _fail(kind, number, "bad_characters", _("居民身份证号码前 17 位应为数字，最后一位为数字或 X。"))
     if number[:2] not in PROVINCE_CODES:
         return _fail(kind, number, "unknown_division", _("身份证号码的前 6 位不是有效的行政区划代码。"))
@@ -150,7 +157,7 @@ def validate_resident_id(raw: str, *, today: date | None = None) -> Verdict:
 
 
 def validate_uscc(raw: str) -> Verdict:
-    number = (raw or "").strip().upper()
+    number = _normalise(raw)
     kind = "uscc"
     if not number:
         return _fail(kind, number, "empty", _("请输入统一社会信用代码。"))
@@ -172,12 +179,12 @@ def validate_uscc(raw: str) -> Verdict:
 
 def classify(raw: str) -> Verdict:
     """Validate any number: decide whether it looks like a resident ID or a USCC, then check it."""
-    number = (raw or "").strip().upper()
+    number = _normalise(raw)
     if not number:
         return _fail(None, number, "empty", _("请输入证件号码。"))
     if len(number) != 18:
         return _fail(None, number, "unknown_kind", _("无法识别的证件号码：应为 18 位居民身份证号码或统一社会信用代码。"))
-    if not re.fullmatch(r"\d{17}[\dX]", number):
+    if not re.fullmatch(r"[0-9]{17}[0-9X]", number):
         return validate_uscc(number)  # letters inside: only a USCC can have them
     resident = validate_resident_id(number)
     if resident.valid:

@@ -54,14 +54,18 @@ def notify(user, template: str, context: dict | None = None, *, channels: list[s
     if channels is None:
         channels = [Channel.SITE] + ([Channel.SMS] if user is not None and user.phone else [])
     language = (getattr(user, "preferred_language", "") or "zh-hans") if user is not None else "zh-hans"
-    created = []
+    # Render every channel before storing any: a missing template must not leave the person with
+    # half of the message (and the caller's retry with a duplicate of that half).
+    rendered = []
     for channel in channels:
         address = _address(user, channel, to)
         if channel != Channel.SITE and not address:
             continue
         if channel == Channel.SITE and user is None:
             continue
-        subject, body = render(template, channel, context, language)
+        rendered.append((channel, address, *render(template, channel, context, language)))
+    created = []
+    for channel, address, subject, body in rendered:
         created.append(
             Notification.objects.create(
                 recipient=user, channel=channel, to_address=address, template=template, subject=subject,

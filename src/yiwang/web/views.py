@@ -3,6 +3,7 @@ work is in accounts.services / selectors."""
 
 from __future__ import annotations
 
+from functools import wraps
 from urllib.parse import urlencode
 
 from django import forms
@@ -10,12 +11,12 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
 from django.db import connection
-from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 
 from yiwang.accounts import services as account_services
 from yiwang.accounts.lockout import lockout_message
@@ -24,6 +25,21 @@ from yiwang.core.errors import DomainError
 from yiwang.core.identity import validate_resident_id, validate_uscc
 
 ELDERLY_COOKIE = "yw_elderly"
+
+
+def post_only(view):
+    """Like ``require_POST``, but a person who follows a link here gets a page that says what to do
+    (405 with an ``Allow`` header) instead of an empty response."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.method != "POST":
+            response = render(request, "405.html", status=405)
+            response["Allow"] = "POST"
+            return response
+        return view(request, *args, **kwargs)
+
+    return wrapper
 
 
 # -- health ------------------------------------------------------------------------------------
@@ -130,8 +146,15 @@ class StaffLoginForm(forms.Form):
                                widget=forms.TextInput(attrs={"autocomplete": "username"}))
     password = forms.CharField(label=gettext_lazy("密码"),
                                widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
-    otp = forms.CharField(label=gettext_lazy("动态口令（6 位）"), max_length=6, min_length=6,
+    otp = forms.CharField(label=gettext_lazy("动态口令（6 位）"), max_length=8,
+                          help_text=gettext_lazy("打开身份验证器应用，输入当前显示的 6 位数字。"),
                           widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}))
+
+    def clean_otp(self):
+        code = self.cleaned_data["otp"].replace(" ", "")
+        if not (len(code) == 6 and code.isascii() and code.isdigit()):
+            raise forms.ValidationError(_("动态口令应为 6 位数字。"), code="otp_format")
+        return code
 
 
 def _finish_login(request, user, *, enterprise=None):
@@ -150,16 +173,19 @@ def _finish_login(request, user, *, enterprise=None):
                  data={"channel": "web"})
 
 
-def _login_failed(request, form, template):
+def _login_failed(request, form, template, message, default_next=settings.LOGIN_REDIRECT_URL):
+    context = {"form": form, "next": _safe_next(request, default_next)}
     if getattr(request, "axes_locked_out", False):
         form.add_error(None, lockout_message())
-        return render(request, template, {"form": form, "next": _safe_next(request)}, status=429)
-    form.add_error(None, _("账号、密码或验证码错误。"))
-    return render(request, template, {"form": form, "next": _safe_next(request)}, status=400)
+        return render(request, template, context, status=429)
+    form.add_error(None, message)
+    return render(request, template, context, status=400)
 
 
 def citizen_login(request):
     template = "web/login_citizen.html"
+    if request.method == "POST" and "send_sms" in request.POST:
+        return _send_sms_page(request)  # the "获取短信验证码" button without JavaScript
     form = CitizenLoginForm(request.POST or None)
     if request.method == "POST":
         if not form.is_valid():
@@ -169,21 +195,51 @@ def citizen_login(request):
                             password=data["password"] if data["method"] == "password" else None,
                             sms_code=data["sms_code"] if data["method"] == "sms" else None)
         if user is None:
-            return _login_failed(request, form, template)
+            message = (_("身份证号码或短信验证码错误。") if data["method"] == "sms"
+                       else _("身份证号码或密码错误。"))
+            return _login_failed(request, form, template, message)
         _finish_login(request, user)
         return HttpResponseRedirect(_safe_next(request))
     return render(request, template, {"form": form, "next": _safe_next(request)})
 
 
-@require_POST
-def send_sms_code(request):
-    verdict = validate_resident_id(request.POST.get("id_number", ""))
+def _request_sms_code(request) -> tuple[str, int]:
+    """Send a login code; (message for the person, HTTP status)."""
+    number = request.POST.get("id_number", "")
     try:
-        account_services.request_sms_code(verdict.number if verdict.valid else request.POST.get("id_number", ""))
-        text, ok = _("如该号码已注册并绑定手机，验证码已发送，5 分钟内有效。"), True
+        account_services.request_sms_code(number)
     except DomainError as exc:
-        text, ok = str(exc.message), False
-    return render(request, "web/partials/sms_status.html", {"text": text, "ok": ok})
+        return str(exc.message), (400 if exc.status == 422 else exc.status)
+    minutes = int(settings.SMS_LOGIN_CODE_TTL.total_seconds() // 60)
+    return _("如该号码已注册并绑定手机，验证码已发送，%(minutes)d 分钟内有效。") % {"minutes": minutes}, 200
+
+
+def _send_sms_page(request):
+    """The login page after "获取短信验证码" was pressed without JavaScript: the SMS method chosen,
+    the ID number kept, and either the status line or the error summary."""
+    number = request.POST.get("id_number", "")
+    text, status = _request_sms_code(request)
+    context = {"next": _safe_next(request)}
+    if status == 200:
+        context.update(form=CitizenLoginForm(initial={"id_number": number.strip()[:18], "method": "sms"}),
+                       sms_text=text, sms_ok=True)
+    else:
+        form = CitizenLoginForm(data={"id_number": number, "method": "sms"})
+        form.is_valid()
+        form.errors.pop("sms_code", None)  # not asked for yet
+        if "id_number" not in form.errors:
+            form.add_error(None, text)
+        context["form"] = form
+    return render(request, "web/login_citizen.html", context, status=status)
+
+
+@post_only
+def send_sms_code(request):
+    """htmx: the status line under the button; without htmx: the whole login page."""
+    if not request.htmx:
+        return _send_sms_page(request)
+    text, status = _request_sms_code(request)
+    return render(request, "web/partials/sms_status.html", {"text": text, "ok": status == 200}, status=status)
 
 
 def enterprise_login(request):
@@ -195,7 +251,8 @@ def enterprise_login(request):
         data = form.cleaned_data
         user = authenticate(request, username=data["uscc"], password=data["password"], agent=data["agent"])
         if user is None:
-            return _login_failed(request, form, template)
+            return _login_failed(request, form, template,
+                                 _("统一社会信用代码、经办人身份证号码或密码错误，或该经办人未获企业授权。"))
         _finish_login(request, user, enterprise=user._acting_enterprise)
         return HttpResponseRedirect(_safe_next(request))
     return render(request, template, {"form": form, "next": _safe_next(request)})
@@ -210,7 +267,9 @@ def staff_login(request):
         data = form.cleaned_data
         user = authenticate(request, username=data["username"], password=data["password"], otp=data["otp"])
         if user is None:
-            return _login_failed(request, form, template)
+            form.data = form.data.copy()
+            form.data["otp"] = ""  # a used one-time code is of no further use: ask for the next one
+            return _login_failed(request, form, template, _("用户名、密码或动态口令错误。"), "/staff/")
         _finish_login(request, user)
         return HttpResponseRedirect(_safe_next(request, "/staff/"))
     return render(request, template, {"form": form, "next": _safe_next(request, "/staff/")})
@@ -220,7 +279,7 @@ def staff_login_redirect(request):
     return redirect("/accounts/login/staff/?" + urlencode({"next": request.GET.get("next", "/admin/")}))
 
 
-@require_POST
+@post_only
 def logout_view(request):
     if request.user.is_authenticated:
         from yiwang.core import audit
@@ -274,21 +333,36 @@ def me(request):
     return render(request, "web/me.html", {"actor": request.actor, "inbox": inbox})
 
 
-@require_POST
+@post_only
 def reveal(request, username: str, field: str):
-    if (response := _require_login(request)) is not None:
-        return HttpResponse(status=401)
+    """Show one personal-data field in full (audited). htmx swaps in the value; without JavaScript
+    the button posts here and gets a small page with the value and a way back."""
+    if not request.actor.is_authenticated:
+        if request.htmx:
+            return render(request, "web/partials/reveal.html", {"error": _("登录已过期，请重新登录。")}, status=401)
+        return redirect(f"{settings.LOGIN_URL}?{urlencode({'next': '/me/'})}")
     from yiwang.accounts.models import User
 
-    subject = User.objects.filter(username=username).first()
+    subject = User.objects.filter(username=username).first() if "\x00" not in username else None
     if subject is None:
-        return HttpResponse(status=404)
+        if request.htmx:
+            return render(request, "web/partials/reveal.html", {"error": _("未找到该用户。")}, status=404)
+        return render(request, "404.html", status=404)
+    back = _safe_next(request, "/staff/" if request.actor.is_staff_role else "/me/")
     try:
         value = account_services.reveal_personal_data(request.actor, subject, field,
                                                       purpose=request.POST.get("purpose", ""))
     except DomainError as exc:
-        return render(request, "web/partials/reveal.html", {"error": exc.message}, status=exc.status)
-    return render(request, "web/partials/reveal.html", {"value": value})
+        status = 400 if exc.status == 422 else exc.status
+        if request.htmx:
+            return render(request, "web/partials/reveal.html", {"error": exc.message}, status=status)
+        return render(request, "403.html" if status == 403 else "web/revealed.html",
+                      {"error": exc.message, "message": exc.message, "back": back}, status=status)
+    if request.htmx:
+        return render(request, "web/partials/reveal.html", {"value": value})
+    labels = {"id_number": _("居民身份证号码"), "phone": _("手机号码")}
+    return render(request, "web/revealed.html", {"value": value, "label": labels.get(field, field),
+                                                 "subject": subject, "back": back})
 
 
 def staff_home(request):
@@ -296,7 +370,7 @@ def staff_home(request):
         return redirect("/accounts/login/staff/?next=/staff/")
     actor = request.actor
     if not actor.is_staff_role:
-        return render(request, "web/forbidden.html", {"message": _("该页面仅供工作人员使用。")}, status=403)
+        return render(request, "403.html", {"message": _("该页面仅供工作人员使用。")}, status=403)
     context = {"actor": actor}
     lookup_id = request.GET.get("id_number", "").strip()
     if lookup_id:
@@ -318,10 +392,10 @@ def staff_home(request):
     return render(request, "web/staff.html", context)
 
 
-@require_POST
+@post_only
 def switch_role(request):
     if not request.actor.is_authenticated or not request.actor.is_staff_role:
-        return HttpResponse(status=403)
+        return render(request, "403.html", {"message": _("该页面仅供工作人员使用。")}, status=403)
     try:
         assignment = account_services.set_active_role(request.actor, int(request.POST.get("role_id", "0")))
     except (DomainError, ValueError):
@@ -332,7 +406,7 @@ def switch_role(request):
     return redirect("/staff/")
 
 
-@require_POST
+@post_only
 def toggle_elderly(request):
     on = request.COOKIES.get(ELDERLY_COOKIE) != "1"
     target = _safe_next(request, "/")
@@ -343,4 +417,4 @@ def toggle_elderly(request):
 
 
 def csrf_failure(request, reason=""):
-    return render(request, "web/forbidden.html", {"message": _("页面已过期或请求来源无效，请刷新页面后重试。")}, status=403)
+    return render(request, "403.html", {"message": _("页面已过期或请求来源无效，请刷新页面后重试。")}, status=403)
