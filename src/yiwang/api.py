@@ -94,6 +94,7 @@ def _mount():
     api.add_router("/", accounts_router)
     api.add_router("/", core_router)
     api.add_router("/notifications", notifications_router)
+    api.add_router("/catalog", "yiwang.catalog.api.router")
 
     from yiwang.cases.api import inbox_router, router as cases_router
 

@@ -103,6 +103,8 @@ INSTALLED_APPS = [
     "yiwang.notifications",
     "yiwang.catalog",
     "yiwang.cases",
+    "yiwang.grid",
+    "yiwang.hotline",
     "yiwang.web",
 ]
 
@@ -221,6 +223,10 @@ AXES_LOCKOUT_CALLABLE = "yiwang.accounts.lockout.lockout_response"
 AXES_USERNAME_CALLABLE = "yiwang.accounts.lockout.axes_username"
 AXES_CLIENT_IP_CALLABLE = "yiwang.accounts.lockout.client_ip"
 AXES_VERBOSE = False
+# Axes keeps the GET/POST data of failed attempts: mask every field that carries an identity
+# number, a phone number or a one-time code (the password is always masked).
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "login", "id_number", "agent", "uscc", "phone", "sms_code",
+                             "otp"]
 
 OTP_TOTP_ISSUER = "一网通办"
 
@@ -288,7 +294,10 @@ USE_TZ = True
 # --- Static and uploaded files --------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
-STATICFILES_DIRS = [("vendor/htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist")]
+STATICFILES_DIRS = [
+    ("vendor/htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist"),
+    ("vendor/bpmn-js", BASE_DIR / "node_modules" / "bpmn-js" / "dist"),
+]
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "/media/"
 STORAGES = {

@@ -3,8 +3,10 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 from django_otp.admin import OTPAdminSite
+from oauth2_provider import urls as oauth_urls
 from oauth2_provider import views as oauth_views
 
+from yiwang.accounts.oidc import AuthorizationView as OidcAuthorizationView
 from yiwang.api import api
 from yiwang.web import views as web_views
 
@@ -15,13 +17,24 @@ admin.site.site_title = "一网通办管理"
 admin.site.index_title = "平台管理"
 admin.site.login = lambda request, extra_context=None: web_views.staff_login_redirect(request)
 
+# The OpenID Connect provider: metadata, authorize/token, JWKS and userinfo. Not DOT's application
+# management or dynamic client registration views: relying parties are registered by the platform
+# admin (in /admin/), never by any signed-in person.
+_oauth_patterns = [
+    path("authorize/", OidcAuthorizationView.as_view(), name="authorize"),
+    *(p for p in oauth_urls.metadata_urlpatterns + oauth_urls.base_urlpatterns + oauth_urls.oidc_urlpatterns
+      if p.name != "authorize"),
+]
+
 urlpatterns = [
     path("healthz", web_views.healthz, name="healthz"),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
-    path("o/", include("oauth2_provider.urls", namespace="oauth2_provider")),
+    path("o/", include((_oauth_patterns, "oauth2_provider"), namespace="oauth2_provider")),
     path(".well-known/openid-configuration", oauth_views.ConnectDiscoveryInfoView.as_view(), name="oidc-discovery"),
+    path("services/", include("yiwang.catalog.urls")),
+    path("", include("yiwang.cases.urls")),
     path("", include("yiwang.web.urls")),
 ]

@@ -61,3 +61,11 @@ def upload(db):
         return services.upload_material(actor, name=name, data=data, key=key).upload_token
 
     return _upload
+
+
+@pytest.fixture
+def flow(org, make_citizen, make_staff, make_item, client):
+    """The people and moves of tests/cases/flows.py (see its docstring)."""
+    from .flows import Flow
+
+    return Flow(org, make_citizen, make_staff, make_item, client)

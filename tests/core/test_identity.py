@@ -266,10 +266,25 @@ def test_uscc_lowercase_and_spaces_are_normalised():
     assert v.valid and v.number == "91350100M000100Y43"
 
 
+@pytest.mark.parametrize("number", [
+    "53100000500019795A",  # a national foundation registered with 民政部
+    "51100000500002862F",  # a national society (社会团体) registered with 民政部
+    "12100000400009127B",  # a university under a central ministry (中央编办)
+])
+def test_uscc_of_a_central_registration_authority(number):
+    """Codes issued at national level carry 100000 where a division code would be."""
+    assert uscc_check(number[:17]) == number[17]
+    v = validate_uscc(number)
+    assert v.valid, v.error
+    assert classify(number).kind == "uscc" and classify(number).valid
+
+
 def test_uscc_bad_division():
     v = validate_uscc(uscc("9199010" + "0MA1XK7P06"))
     assert v.error == "unknown_division"
     v = validate_uscc(uscc("91A20100MA1XK7P06"))
+    assert v.error == "unknown_division"
+    v = validate_uscc(uscc("91100100MA1XK7P06"))  # only exactly 100000 is the national level
     assert v.error == "unknown_division"
 
 
@@ -384,7 +399,7 @@ def test_validate_endpoint_survives_broken_bodies(client, body):
 
 
 @pytest.mark.django_db
-def test_validate_endpoint_needs_no_login_and_no_csrf(client):
+def test_validate_endpoint_needs_no_login_and_no_csrf():
     from django.test import Client
 
     r = Client(enforce_csrf_checks=True).post(URL, {"number": "11010519491231002X"}, content_type="application/json")

@@ -14,3 +14,13 @@ def test_demo_accounts_before_loading(db):
     assert json.loads(out.getvalue()) == []
     assert "load_demo" in err.getvalue()
     assert demo_accounts() == []
+
+
+def test_load_demo_refuses_when_demo_mode_is_off(db, settings):
+    from yiwang.core.models import Division
+
+    settings.DEMO_MODE = False
+    err = StringIO()
+    call_command("load_demo", stdout=StringIO(), stderr=err)
+    assert "Demo mode is off" in err.getvalue()
+    assert not Division.objects.exists()

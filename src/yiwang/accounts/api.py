@@ -6,6 +6,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.contrib.auth import authenticate
+from django.contrib.auth.signals import user_logged_in
 from django.utils.translation import gettext as _
 from ninja import Router, Schema
 from ninja.throttling import AnonRateThrottle
@@ -70,6 +71,8 @@ def create_token(request, payload: TokenIn):
         if request.path and not payload.password and not payload.sms_code:
             raise NotAuthenticated(_("请输入密码或短信验证码。"), code="credentials_missing")
         raise NotAuthenticated(_("账号、密码或验证码错误。"), code="invalid_credentials")
+    # A successful login: resets the lock-out count (django-axes) and sets last_login, as on the web.
+    user_logged_in.send(sender=user.__class__, request=request, user=user)
     enterprise = getattr(user, "_acting_enterprise", None)
     raw, token = services.issue_token(user, enterprise=enterprise)
     role = token.role_assignment.role if token.role_assignment_id else ("enterprise_agent" if enterprise else "citizen")

@@ -12,6 +12,7 @@ import hashlib
 import hmac
 
 from django.contrib.auth.backends import BaseBackend
+from django.db.models import F
 from django.utils import timezone
 
 from yiwang.core.identity import classify
@@ -35,6 +36,14 @@ def login_kind(login: str) -> str:
 
 class IdentityBackend(BaseBackend):
     def authenticate(self, request, username=None, password=None, otp=None, agent=None, sms_code=None, **kwargs):
+        user = self._authenticate(username, password, otp, agent, sms_code)
+        if user is not None and request is not None:
+            from .lockout import AUTHENTICATED_USERNAME
+
+            setattr(request, AUTHENTICATED_USERNAME, user.get_username())  # lets axes reset the right count
+        return user
+
+    def _authenticate(self, username, password, otp, agent, sms_code):
         if not username:
             return None
         kind = login_kind(username)
@@ -63,6 +72,10 @@ class IdentityBackend(BaseBackend):
             legal = [m for m in members if m.kind == EnterpriseMember.Kind.LEGAL_REP]
             member = legal[0] if len(legal) == 1 else None
         if member is None or not member.is_current() or not member.user.is_active:
+            return None
+        if member.user.kind != User.Kind.CITIZEN:
+            # A staff account acts for enterprises only as a person: this login has no second
+            # factor, and a staff user's token would otherwise carry their staff role.
             return None
         if not member.user.check_password(password):
             return None
@@ -98,11 +111,10 @@ class IdentityBackend(BaseBackend):
         if entry is None or entry.attempts >= 5:
             return False
         if not hmac.compare_digest(entry.code_hash, hash_code(str(code).strip())):
-            SmsLoginCode.objects.filter(pk=entry.pk).update(attempts=entry.attempts + 1)
+            SmsLoginCode.objects.filter(pk=entry.pk).update(attempts=F("attempts") + 1)  # atomic under concurrency
             return False
-        entry.used_at = now
-        entry.save(update_fields=["used_at"])
-        return True
+        # Single use even when two requests race with the same code: only one update wins.
+        return SmsLoginCode.objects.filter(pk=entry.pk, used_at__isnull=True, attempts__lt=5).update(used_at=now) == 1
 
     def get_user(self, user_id):
         user = User.objects.filter(pk=user_id).first()

@@ -10,9 +10,28 @@ from yiwang.core.crypto import blind_index
 from yiwang.core.middleware import client_ip as _client_ip
 
 
+#: Set on the request by the backend when a login succeeds: the account's username.
+AUTHENTICATED_USERNAME = "_yiwang_authenticated_username"
+_LOGIN_INDEX = "_yiwang_axes_login_index"
+
+
 def axes_username(request, credentials):
-    login = (credentials or {}).get("username") or ""
-    return blind_index(login, "login") if login else ""
+    """The lock-out key: a blind index of the login as typed (ID number, USCC or staff username).
+
+    After a successful login axes asks again with the *account's* username (to reset the failure
+    count); for a citizen or an enterprise that is not the login that failed, so the index of the
+    login typed in this request is returned instead. Otherwise the count would never be reset.
+    """
+    login = ((credentials or {}).get("username") or "").strip()
+    if not login:
+        return ""
+    remembered = getattr(request, _LOGIN_INDEX, None) if request is not None else None
+    if remembered and login == getattr(request, AUTHENTICATED_USERNAME, None):
+        return remembered
+    index = blind_index(login, "login")
+    if request is not None:
+        setattr(request, _LOGIN_INDEX, index)
+    return index
 
 
 def client_ip(request):

@@ -28,7 +28,13 @@ def actor_for_session(request) -> Actor:
             return ANONYMOUS  # a staff session without its second factor is not a session
         return staff_actor(user, request.session.get(SESSION_ROLE), otp_verified=True)
     enterprise_id = request.session.get(SESSION_ENTERPRISE)
-    enterprise = Enterprise.objects.filter(pk=enterprise_id).first() if enterprise_id else None
+    enterprise = None
+    if enterprise_id:
+        from .selectors import may_act_for
+
+        enterprise = Enterprise.objects.filter(pk=enterprise_id).first()
+        if not may_act_for(user, enterprise):
+            return ANONYMOUS  # the authorisation was withdrawn or has ended: sign in again
     return Actor(user=user, enterprise=enterprise)
 
 

@@ -1,6 +1,9 @@
 """OpenID Connect claims for single sign-on by other government systems."""
 
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
 from oauth2_provider.oauth2_validators import OAuth2Validator
+from oauth2_provider.views import AuthorizationView as _AuthorizationView
 
 from yiwang.core.crypto import blind_index
 
@@ -22,11 +25,28 @@ class YiwangOAuth2Validator(OAuth2Validator):
             claims["one_number"] = blind_index(user.id_number, "oidc-one-number")
         return claims
 
-    def get_userinfo_claims(self, request):
-        claims = super().get_userinfo_claims(request)
-        from yiwang.core import audit
+    def get_oidc_claims(self, token, token_handler, request):
+        """The claims of both the id_token (token endpoint) and userinfo: every time the full ID
+        number leaves for another system (the identity scope was granted) it is audited."""
+        claims = super().get_oidc_claims(token, token_handler, request)
+        if "id_number" in claims:
+            from yiwang.core import audit
 
-        if "identity" in (request.scopes or []):
-            audit.record("pii.shared_oidc", request.user, actor=request.user, role="citizen",
-                         data={"client": getattr(request.client, "client_id", ""), "field": "id_number"})
+            user = request.user
+            audit.record("pii.shared_oidc", user, actor=user, role="citizen" if user.kind == "citizen" else "",
+                         data={"client": getattr(request.client, "client_id", ""), "field": "id_number",
+                               "via": "userinfo" if token_handler is None else "id_token"})
         return claims
+
+
+class AuthorizationView(_AuthorizationView):
+    """DOT's authorization endpoint, where "signed in" means what it means on every other page:
+    a session with an actor. A staff member's password-only session (no verified second factor)
+    is not a session, so it cannot be used to sign in to other systems either."""
+
+    def dispatch(self, request, *args, **kwargs):
+        actor = getattr(request, "actor", None)
+        if actor is None or not actor.is_authenticated:
+            staff = getattr(request.user, "kind", "") == "staff"
+            return redirect_to_login(request.get_full_path(), "/accounts/login/staff/" if staff else settings.LOGIN_URL)
+        return super().dispatch(request, *args, **kwargs)

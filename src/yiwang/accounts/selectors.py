@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from yiwang.core.errors import PermissionDeniedError
 
 from .actor import Actor
-from .models import Role, RoleAssignment, User
+from .models import EnterpriseMember, Role, RoleAssignment, User
 
 #: Roles whose work needs a person's full ID number or phone, on an explicit, audited reveal.
 #: The counter clerk checks a walk-in applicant's identity; the hotline operator calls back.
@@ -27,6 +27,15 @@ def can_reveal(actor: Actor, subject: User) -> bool:
     if actor.role in REVEAL_ROLES and subject.kind == User.Kind.CITIZEN:
         return True  # the citizens they serve, not their colleagues
     return any(grant(actor, subject) for grant in REVEAL_GRANTS)
+
+
+def may_act_for(user: User, enterprise) -> bool:
+    """Whether the person still holds a current authorisation of the (existing) enterprise: checked
+    on every request, so a withdrawn or expired authorisation ends sessions and tokens at once."""
+    if enterprise is None or not enterprise.is_active:
+        return False
+    member = EnterpriseMember.objects.filter(enterprise=enterprise, user=user).first()
+    return member is not None and member.is_current()
 
 
 def require_role(actor: Actor, *roles: str) -> None:

@@ -71,6 +71,8 @@ def resolve_token(raw: str) -> Actor:
         raise NotAuthenticated(_("账号已停用。"), code="account_disabled")
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    if token.enterprise_id and not selectors.may_act_for(token.user, token.enterprise):
+        raise NotAuthenticated(_("企业授权已终止或过期，请重新登录。"), code="enterprise_authorisation_ended")
     if token.role_assignment_id:
         actor = staff_actor(token.user, token.role_assignment_id, channel="api", otp_verified=True)
     else:
@@ -97,13 +99,18 @@ def request_sms_code(id_number: str) -> None:
     verdict = validate_resident_id(id_number)
     if not verdict.valid:
         raise ValidationFailed(verdict.message, code="invalid_id_number", fields={"id_number": [verdict.message]})
+    # One request a minute per number, registered or not: limiting only registered numbers would
+    # tell a caller who is registered (a second request would answer 429 only for them).
+    from django.core.cache import cache
+
+    from yiwang.core.crypto import blind_index
+
+    if not cache.add(f"yiwang:sms-code:{blind_index(verdict.number, 'sms-code')}", 1, timeout=60):
+        raise Conflict(_("验证码已发送，请 60 秒后再试。"), code="sms_code_too_frequent", status=429)
     user = User.objects.find_by_id_number(verdict.number)
     if user is None or not user.phone or not user.is_active:
         return
     now = timezone.now()
-    recent = SmsLoginCode.objects.filter(user=user, created_at__gt=now - timedelta(seconds=60)).exists()
-    if recent:
-        raise Conflict(_("验证码已发送，请 60 秒后再试。"), code="sms_code_too_frequent", status=429)
     code = f"{secrets.randbelow(10**6):06d}"
     with transaction.atomic():
         SmsLoginCode.objects.create(

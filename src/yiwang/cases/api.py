@@ -12,7 +12,7 @@ from ninja.files import UploadedFile
 from yiwang.core.apiauth import actor_auth
 from yiwang.core.errors import ValidationFailed
 
-from . import selectors, services
+from . import selectors, services, uploads
 from .models import Channel
 
 router = Router(tags=["cases"], auth=actor_auth)
@@ -94,8 +94,7 @@ class UploadOut(Schema):
 @router.post("/uploads", response={201: UploadOut, 401: ErrorOut, 403: ErrorOut, 422: ErrorOut},
              summary="上传申请材料（PDF/JPG/PNG，按内容识别类型）")
 def upload(request, file: File[UploadedFile], key: Form[str] = ""):
-    if file.size > 20 * 1024 * 1024:
-        raise ValidationFailed(_("文件过大。"), code="upload_too_large")
+    uploads.check_size(file.size or 0, file.name or "file")  # before reading it into memory
     row = services.upload_material(request.auth, name=file.name or "file", data=file.read(), key=key)
     return 201, {"upload": row.upload_token, "name": row.name, "content_type": row.content_type, "size": row.size,
                  "sha256": row.sha256}

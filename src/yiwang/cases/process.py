@@ -31,6 +31,7 @@ BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 TEMPLATES_DIR = Path(__file__).resolve().parent / "processes"
 TEMPLATE_KEYS = ("immediate", "promised", "parallel")
 MAX_MODEL_BYTES = 512 * 1024
+DECISION_STEP = "decide"  # the user task whose completion is the decision (准予/不予许可)
 
 
 class ProcessModelInvalid(ValidationFailed):
@@ -83,6 +84,10 @@ def parse_model(xml: bytes | str) -> ParsedModel:
                 task_names[tid] = task.get("name") or tid
     if not lane_roles and not problems:
         problems.append(_("流程模型没有任何人工任务。"))
+    elif not problems and DECISION_STEP not in lane_roles:
+        # services conclude a case (准予/不予许可) by completing this step: without it every case
+        # run on the model would stay open for ever
+        problems.append(_("流程模型缺少标识（id）为“%(step)s”的决定环节。") % {"step": DECISION_STEP})
     if problems:
         raise ProcessModelInvalid("；".join(str(p) for p in problems))
     try:
@@ -122,6 +127,10 @@ class Runtime:
     @classmethod
     def start(cls, xml: str, process_id: str, data: dict) -> "Runtime":
         wf = BpmnWorkflow(_spec(xml, process_id))
+        # The case data goes in before the engine runs: a multi-instance task right after the start
+        # event (并联审查 over ``departments``) reads its input collection while the engine steps.
+        for task in wf.get_tasks(state=TaskState.READY):
+            task.data.update(data)
         wf.do_engine_steps()
         for task in wf.get_tasks(state=TaskState.READY, manual=True):
             task.data.update(data)

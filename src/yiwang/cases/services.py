@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import secrets
 from decimal import Decimal
 
@@ -25,7 +26,7 @@ from django.utils.translation import gettext as _
 from yiwang.accounts.actor import Actor
 from yiwang.accounts.models import Role
 from yiwang.core import audit
-from yiwang.core.errors import Conflict, NotFound, PermissionDeniedError, ValidationFailed
+from yiwang.core.errors import Conflict, DomainError, NotFound, PermissionDeniedError, ValidationFailed
 from yiwang.core.models import Department
 
 from . import sla, uploads
@@ -49,6 +50,7 @@ from .models import (
 from .process import TEMPLATE_KEYS, Runtime, parse_model, template_xml
 
 APPLICANT_ROLES = (Role.CITIZEN, Role.ENTERPRISE_AGENT)
+_PROCESS_KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 DEFAULT_DIVISION = "329002"
 
 
@@ -145,6 +147,10 @@ def upload_process_model(actor: Actor, key: str, xml: bytes | str) -> ProcessMod
     """Add a new version of a process model (platform admin); refused if it does not parse or a
     task has no role. Running cases keep their version."""
     _require(actor.role == Role.PLATFORM_ADMIN, _("只有平台管理员可以上传流程模型。"))
+    key = (key or "").strip()
+    if not _PROCESS_KEY_RE.match(key):
+        raise ValidationFailed(_("流程标识只能由小写字母、数字、连字符和下划线组成。"), code="process_key_invalid",
+                               fields={"key": [_("例如 promised、food-licence。")]})
     parsed = parse_model(xml)
     text = xml.decode() if isinstance(xml, bytes) else xml
     last = ProcessModel.objects.filter(key=key).order_by("-version").first()
@@ -275,8 +281,11 @@ def submit(actor: Actor, *, item_code: str | None = None, bundle_code: str | Non
             else:
                 case = _submit_item(actor, item_code, form, materials, channel, consent_data_sharing)
             IdempotencyKey.objects.create(key=key, owner=actor.user, fingerprint=fingerprint, case=case)
-    except IntegrityError:
-        # A concurrent request with the same key won the race: answer with its case.
+    except (IntegrityError, DomainError):
+        # A concurrent request with the same key won the race (double click, retry after a timeout):
+        # answer with its case. The loser may fail on the key's unique constraint, or earlier, e.g.
+        # because the winner already attached the uploads ("upload_invalid"); either way the key
+        # now names a case, and that case is the answer.
         existing = IdempotencyKey.objects.filter(owner=actor.user, key=key).select_related("case").first()
         if existing is None:
             raise
@@ -360,7 +369,8 @@ def _submit_bundle(actor, bundle_code, form, materials, channel, consent) -> Cas
                                fields={f"materials.{k}": [_("请上传“%(name)s”。") % {"name": n}] for k, n in missing.items()})
     parent = _new_case(actor, version=None, title=bundle.name, department=bundle.department, form=form,
                        channel=channel, consent=consent, bundle_code=bundle.code)
-    parent.promised_days = bundle.promised_limit_days or 0
+    # the bundle's own promise, or else the slowest item's (as the bundle guide shows it)
+    parent.promised_days = bundle.promised_limit_days or max([v.promised_limit_days or 0 for v in versions] or [0])
     parent.save(update_fields=["promised_days"])
     for row in attached.values():
         row.case = parent
@@ -413,7 +423,9 @@ def accept(actor: Actor, number: str, opinion: str = "") -> Case:
     case.accept()
     now = timezone.now()
     if case.is_bundle:
-        case.accepted_at = now
+        _start_clock(case, now)
+        if actor.role == Role.CLERK and actor.place_id:
+            case.place_id = actor.place_id
         case.save()
         _event(case, "accept", before, actor, opinion)
         for child in case.children.filter(status=Status.SUBMITTED):
@@ -457,6 +469,7 @@ def refuse(actor: Actor, number: str, reason: str) -> Case:
     case.save()
     _event(case, "refuse", before, actor, reason)
     _cascade_children(actor, case, "refuse", reason)
+    _refresh_parent(case, actor)
     transaction.on_commit(lambda: _notify(case, _("不予受理。理由：%(r)s") % {"r": reason}))
     return case
 
@@ -574,10 +587,15 @@ def review(actor: Actor, number: str, opinion: str, task_id: int | None = None) 
     case = _lock(number)
     case.require_review_state("review")
     opinion = _need_text(opinion, "opinion", _("请填写审查意见。"))
-    task = _task_for(actor, case, steps=None, task_id=task_id)
-    if task.step == "decide":
-        raise Conflict(_("该环节是决定环节，请使用“准予许可”或“不予许可”。"), code="use_decision_action")
+    open_tasks = CaseTask.objects.filter(case=case, status__in=[TaskStatus.OPEN, TaskStatus.CLAIMED])
+    review_steps = set(open_tasks.exclude(step="decide").values_list("step", flat=True))
+    decision_pending = open_tasks.filter(step="decide").filter(**({"pk": task_id} if task_id else {})).exists()
+    if decision_pending and (task_id or not review_steps):
+        # Only the decision is left (for anyone, not just this actor): say so, whatever the role.
+        raise Conflict(_("审查已完成，当前是决定环节，请使用“准予许可”或“不予许可”。"), code="use_decision_action")
+    task = _task_for(actor, case, steps=review_steps, task_id=task_id)
     _complete_task(actor, case, task, opinion, {"department": task.department.code})
+    case.lock_version += 1
     case.save()
     _event(case, "review", case.status, actor, opinion, data={"step": task.step, "department": task.department.code})
     return case
@@ -630,14 +648,15 @@ def pay(actor: Actor, number: str, provider: str, reference: str = "") -> Paymen
         raise Conflict(_("该办件无需缴费。"), code="no_fee")
     if case.paid_at is not None:
         raise Conflict(_("该办件已缴费，请勿重复支付。"), code="already_paid")
+    before = case.status
+    # Fees are paid after an approval (待缴费) and only then: never on a refused, withdrawn or
+    # rejected application, nor before the decision.
+    case.mark_paid()
     reference = impl.confirm(case, reference)
     payment = Payment.objects.create(case=case, provider=provider, amount=case.fee_amount, status=Payment.Status.PAID,
                                      order_no=f"PAY{case.number}{secrets.token_hex(3).upper()}", reference=reference,
                                      paid_at=timezone.now())
     case.paid_at = payment.paid_at
-    before = case.status
-    if case.status == Status.AWAITING_PAYMENT:
-        case.mark_paid()
     case.save()
     _event(case, "pay", before, actor, data={"provider": provider, "amount": str(case.fee_amount),
                                              "reference": reference})
@@ -657,6 +676,7 @@ def withdraw(actor: Actor, number: str, reason: str = "") -> Case:
         status=TaskStatus.CANCELLED, completed_at=case.concluded_at)
     _event(case, "withdraw", before, actor, reason)
     _cascade_children(actor, case, "withdraw", reason)
+    _refresh_parent(case, actor)
     return case
 
 
@@ -708,12 +728,20 @@ def deliver(actor: Actor, number: str, method: str, tracking_number: str = "", a
     return case
 
 
+_CASCADE_FROM = {
+    # only the parts that can still make the move: a part already decided (or waiting for its fee)
+    # keeps its outcome
+    "withdraw": [Status.DRAFT, Status.SUBMITTED, Status.CORRECTION, Status.IN_REVIEW, Status.SUSPENDED],
+    "refuse": [Status.SUBMITTED],
+}
+
+
 def _cascade_children(actor, case: Case, action: str, reason: str) -> None:
-    for child in case.children.exclude(status__in=[Status.REFUSED, Status.WITHDRAWN, Status.APPROVED,
-                                                   Status.REJECTED, Status.DELIVERED]):
+    for child in case.children.filter(status__in=_CASCADE_FROM[action]):
         before = child.status
         getattr(child, action)()
         child.concluded_at = timezone.now()
+        _stop_clock(child, child.concluded_at)
         child.decision_reason = reason
         child.save()
         CaseTask.objects.filter(case=child, status__in=[TaskStatus.OPEN, TaskStatus.CLAIMED]).update(
@@ -722,25 +750,32 @@ def _cascade_children(actor, case: Case, action: str, reason: str) -> None:
 
 
 def _refresh_parent(case: Case, actor) -> None:
-    """A bundle concludes when every child has: approved if all were approved."""
+    """A bundle concludes when every child has: approved if every part not withdrawn by the
+    applicant was approved, rejected if any was refused or rejected, withdrawn if all were."""
     if case.parent_id is None:
         return
     parent = Case.objects.select_for_update().get(pk=case.parent_id) if transaction.get_connection().features.has_select_for_update else Case.objects.get(pk=case.parent_id)
     children = list(parent.children.values_list("status", flat=True))
-    if any(s in (Status.SUBMITTED, Status.CORRECTION, Status.IN_REVIEW, Status.SUSPENDED) for s in children):
+    if any(s in (Status.DRAFT, Status.SUBMITTED, Status.CORRECTION, Status.IN_REVIEW, Status.SUSPENDED)
+           for s in children):
         return
     if parent.status != Status.IN_REVIEW:
         return
     before = parent.status
-    approved = all(s in (Status.APPROVED, Status.AWAITING_PAYMENT, Status.DELIVERED) for s in children)
-    if approved:
+    decided = [s for s in children if s != Status.WITHDRAWN]
+    if not decided:
+        action = "withdraw"
+        parent.withdraw()
+    elif all(s in (Status.APPROVED, Status.AWAITING_PAYMENT, Status.DELIVERED) for s in decided):
+        action = "approve"
         parent.approve(payment_due=False)
     else:
+        action = "reject"
         parent.reject()
     parent.concluded_at = timezone.now()
+    parent.sla_light = sla.light(parent.due_at, now=parent.concluded_at).colour if parent.due_at else parent.sla_light
     parent.save()
-    _event(parent, "approve" if approved else "reject", before, None,
-           _("各分项事项均已办结。"), data={"children": children})
+    _event(parent, action, before, None, _("各分项事项均已办结。"), data={"children": children})
 
 
 # -- inbox work --------------------------------------------------------------------------------
@@ -761,6 +796,8 @@ def claim(actor: Actor, task_id: int) -> CaseTask:
         status=TaskStatus.CLAIMED, claimed_by=actor.user, claimed_at=timezone.now())
     task.refresh_from_db()
     if not won:
+        if task.status not in (TaskStatus.OPEN, TaskStatus.CLAIMED):
+            raise Conflict(_("该任务已完成或取消，不能认领。"), code="task_closed")
         if task.claimed_by_id == actor.user.pk:
             return task
         who = task.claimed_by.display_name if task.claimed_by else ""

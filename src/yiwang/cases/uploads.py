@@ -47,16 +47,32 @@ def scan(data: bytes, name: str) -> None:
     import_string(path)(data, name)
 
 
+def max_bytes() -> int:
+    return int(getattr(settings, "CASE_UPLOAD_MAX_BYTES", MAX_UPLOAD_BYTES))
+
+
+def check_size(size: int, name: str) -> None:
+    limit = max_bytes()
+    if size > limit:
+        raise ValidationFailed(
+            _("文件“%(name)s”超过 %(limit)s，请压缩后再上传。") % {"name": name, "limit": _human(limit)},
+            code="upload_too_large", fields={"file": [_("上限 %(limit)s。") % {"limit": _human(limit)}]},
+        )
+
+
+def _human(n: int) -> str:
+    if n >= 1024 * 1024:
+        return f"{n / (1024 * 1024):g} MB"
+    if n >= 1024:
+        return f"{n / 1024:g} KB"
+    return f"{n} B"
+
+
 def check(data: bytes, name: str) -> tuple[str, str]:
     """(content type, sha256) of an acceptable file; ValidationFailed with a precise code otherwise."""
-    max_bytes = int(getattr(settings, "CASE_UPLOAD_MAX_BYTES", MAX_UPLOAD_BYTES))
     if not data:
         raise ValidationFailed(_("文件“%(name)s”是空的。") % {"name": name}, code="upload_empty")
-    if len(data) > max_bytes:
-        raise ValidationFailed(
-            _("文件“%(name)s”超过 %(mb)d MB，请压缩后再上传。") % {"name": name, "mb": max_bytes // (1024 * 1024)},
-            code="upload_too_large",
-        )
+    check_size(len(data), name)
     content_type = sniff(data)
     if content_type is None:
         raise ValidationFailed(

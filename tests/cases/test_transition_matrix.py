@@ -1,0 +1,117 @@
+"""Every case state × every action, through POST /api/v1/cases/{number}/actions.
+
+Each case is a promised item (承诺件: review by a reviewer, decision by the head) with a 50-yuan
+fee, driven to its state through the real services (a draft is written directly: no service makes one).
+The action is then attempted by someone who
+would be allowed to do it if the state allowed it (the table ``ACTOR_FOR`` in flows.py). A legal
+move answers 200 and lands in the expected state with one more timeline entry; an illegal one
+answers 409 with a stable code and leaves the case exactly as it was (status, version, timeline,
+department, tasks, payments).
+
+The other two templates (immediate, parallel) have their own walks in test_templates.py.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.db import transaction
+
+from yiwang.cases.models import Case, CaseEvent
+
+from .flows import ACTIONS, ACTOR_FOR, FEE, STATES
+
+pytestmark = pytest.mark.django_db
+
+ILLEGAL = "illegal_transition"
+
+# state -> {action: resulting status | ("409", code)}; anything not listed is 409 illegal_transition
+LEGAL: dict[str, dict] = {
+    "draft": {"withdraw": "withdrawn"},
+    "submitted": {"accept": "in_review", "refuse": "refused", "request_correction": "correction",
+                  "withdraw": "withdrawn", "transfer": "submitted"},
+    "correction": {"resubmit": "submitted", "withdraw": "withdrawn"},
+    # corrected after acceptance: back to review, not to the acceptance queue
+    "correction+accepted": {"resubmit": "in_review", "withdraw": "withdrawn"},
+    "in_review": {"request_correction": "correction", "suspend": "suspended", "review": "in_review",
+                  "withdraw": "withdrawn", "transfer": "in_review",
+                  # the decision step does not exist before the review is done
+                  "approve": ("409", "no_such_task"), "reject": ("409", "no_such_task")},
+    "in_review+reviewed": {"request_correction": "correction", "suspend": "suspended",
+                           "review": ("409", "use_decision_action"), "approve": "awaiting_payment",
+                           "reject": "rejected", "withdraw": "withdrawn", "transfer": "in_review"},
+    "suspended": {"resume": "in_review", "withdraw": "withdrawn"},
+    "awaiting_payment": {"pay": "approved"},
+    "approved": {"deliver": "delivered", "pay": ("409", "already_paid")},
+    "rejected": {"deliver": "delivered"},
+    "refused": {},
+    "withdrawn": {},
+    "delivered": {"pay": ("409", "already_paid")},
+}
+
+
+
+class _Undo(Exception):
+    """Raised to roll a cell's savepoint back, so the next action starts from the same state."""
+
+
+def test_the_table_covers_every_status():
+    from yiwang.cases.models import Status
+
+    assert {s.split("+")[0] for s in STATES} == set(Status.values)
+    assert set(LEGAL) == set(STATES)
+
+
+def _check(flow, case, action, expected) -> list[str]:
+    """Attempt one action; return what went wrong (empty when the cell behaves as the table says)."""
+    before = flow.snapshot(case)
+    r = flow.act(ACTOR_FOR[action], case.number, action)
+    body = r.json()
+    if isinstance(expected, tuple):
+        problems = []
+        if r.status_code != int(expected[0]) or body.get("code") != expected[1]:
+            problems.append(f"expected {expected[0]} {expected[1]}, got {r.status_code} {body.get('code')}"
+                            f" {body.get('message', '')}")
+        elif not body.get("message"):
+            problems.append("no message for people")
+        after = flow.snapshot(case)
+        if after != before:
+            problems.append(f"case changed: {({k: (before[k], after[k]) for k in before if before[k] != after[k]})}")
+        return problems
+    if r.status_code != 200:
+        return [f"expected 200 -> {expected}, got {r.status_code} {body.get('code')} {body.get('message', '')}"]
+    problems = []
+    after = flow.snapshot(case)
+    if body["status"] != expected or after["status"] != expected:
+        problems.append(f"expected status {expected}, got {body['status']}")
+    if after["lock_version"] <= before["lock_version"]:
+        problems.append("lock_version did not move")
+    events = list(CaseEvent.objects.filter(case=case).order_by("-at", "-id"))
+    if len(events) != before["events"] + 1 or events[0].action != action or events[0].to_status != expected:
+        problems.append(f"timeline: {[(e.action, e.to_status) for e in events[:3]]}")
+    if body["timeline"][-1]["action"] != action:
+        problems.append("the answer's timeline does not end with the move")
+    if action == "transfer" and Case.objects.get(pk=case.pk).department_id != flow.other_dept.pk:
+        problems.append("transfer did not move the case to the other department")
+    return problems
+
+
+@pytest.mark.parametrize("state", STATES)
+def test_every_action_from(flow, state):
+    """One state, all thirteen actions; each attempt runs in a savepoint rolled back afterwards."""
+    item = flow.item(fee=FEE)
+    case = flow.draft(item) if state == "draft" else flow.drive(flow.submit(item), state)
+    for who in set(ACTOR_FOR.values()):
+        flow.token(who)  # people and tokens exist outside the savepoints
+    report = {}
+    for action in ACTIONS:
+        expected = LEGAL[state].get(action, ("409", ILLEGAL))
+        try:
+            with transaction.atomic():
+                problems = _check(flow, case, action, expected)
+                raise _Undo
+        except _Undo:
+            pass
+        if problems:
+            report[f"{state} × {action}"] = problems
+        assert flow.snapshot(case)["status"] == case.status  # rolled back
+    assert not report, "\n".join(f"{cell}: {'; '.join(p)}" for cell, p in report.items())

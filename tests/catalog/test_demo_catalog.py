@@ -1,0 +1,59 @@
+"""The demo catalog: enough realistic, complete guides to try every feature, loaded idempotently."""
+
+from __future__ import annotations
+
+import pytest
+
+from yiwang.catalog import selectors
+from yiwang.catalog.demo.loader import load
+from yiwang.catalog.models import Bundle, ServiceItem
+
+pytestmark = pytest.mark.django_db
+
+REQUIRED_NAMES = """个体工商户设立登记 企业设立登记 食品经营许可 出生医学证明签发 出生登记 居民身份证申领 居住证申领
+无犯罪记录证明开具 普通护照签发 往来港澳通行证签发 机动车驾驶证换证 结婚登记 离婚登记 最低生活保障审批 临时救助
+高龄津贴申领 残疾人证核发 城乡居民基本养老保险参保登记 职工退休申请 失业保险金申领 社会保障卡申领 就业创业证申领
+住房公积金提取 城乡居民基本医疗保险参保登记 生育津贴申领 异地就医备案 存量房买卖转移登记 建设工程规划许可证核发
+建筑工程施工许可证核发 户外广告设施设置许可 排污许可 药品经营许可（零售） 公共场所卫生许可 娱乐场所经营许可
+烟草专卖零售许可证核发 道路运输经营许可 义务教育入学报名 教师资格认定 动物诊疗许可 医师执业注册
+公众聚集场所投入使用营业前消防安全检查""".split()
+
+
+def test_size_and_required_items(demo_catalog):
+    items = list(selectors.published_items())
+    assert len(items) >= 80
+    assert len({i.department_id for i in items}) >= 15
+    names = {i.name for i in items}
+    assert not [n for n in REQUIRED_NAMES if n not in names]
+    bundles = list(selectors.published_bundles())
+    assert len(bundles) >= 5
+    assert {"开办餐饮店", "新生儿出生", "企业开办", "职工退休", "二手房交易"} <= {b.name for b in bundles}
+
+
+def test_every_guide_is_complete(demo_catalog):
+    for item in selectors.published_items():
+        g = selectors.guide(item.current)
+        for key in ("legal_basis", "acceptance_conditions", "handling_place", "handling_hours", "consultation",
+                    "complaint", "summary"):
+            assert g[key], (item.name, key)
+        assert g["materials"] and g["process"] and g["form_fields"], item.name
+        assert g["time_limits"]["promised_days"] is not None
+        assert g["answer"]["text"]
+
+
+def test_bundles_span_departments_and_merge_materials(demo_catalog):
+    for b in selectors.published_bundles():
+        g = selectors.bundle_guide(b)
+        assert all(i["published"] for i in g["items"])
+        assert g["materials_after"] <= g["materials_before"]
+    birth = selectors.bundle_guide(Bundle.objects.get(name="新生儿出生"))
+    assert len(birth["departments"]) >= 4
+    assert birth["materials_after"] < birth["materials_before"]
+
+
+def test_loading_again_changes_nothing(demo_catalog):
+    before = list(ServiceItem.objects.values_list("code", "current_id"))
+    report = load()
+    assert report.ok and not report.created and not report.updated and not report.bundles_updated
+    assert len(report.unchanged) == len(before)
+    assert list(ServiceItem.objects.values_list("code", "current_id")) == before
