@@ -42,6 +42,8 @@ migrate: install
 
 demo: migrate
 	$(PY) manage.py load_demo
+	$(PY) manage.py load_demo_catalog
+	$(PY) manage.py load_demo_cases
 
 serve:
 	$(PY) manage.py collectstatic --noinput --verbosity 0

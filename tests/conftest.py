@@ -23,6 +23,28 @@ def _fresh_cache():
     yield
 
 
+@pytest.fixture(autouse=True)
+def _calendar_present(request):
+    """Tests with real commits (transactional_db, live_server) empty every table when they end,
+    the seeded calendar included: put it back so SLA and deadline arithmetic see the holidays."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = ("transactional_db" in request.fixturenames or "live_server" in request.fixturenames
+                     or (marker is not None and marker.kwargs.get("transaction")))
+    if not transactional:
+        yield
+        return
+    request.getfixturevalue("transactional_db")
+    from django.core.management import call_command
+
+    from yiwang.core import workdays
+    from yiwang.core.models import CalendarDay
+
+    if not CalendarDay.objects.exists():
+        call_command("seed_calendar", verbosity=0)
+        workdays.invalidate()
+    yield
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """Create the cache table and seed the official calendar once per test database."""

@@ -101,5 +101,11 @@ def _mount():
     api.add_router("/cases", cases_router)
     api.add_router("/inbox", inbox_router)
 
+    from yiwang.grid.api import router as grid_router
+    from yiwang.hotline.api import router as hotline_router
+
+    api.add_router("/hotline", hotline_router)
+    api.add_router("/grid", grid_router)
+
 
 _mount()

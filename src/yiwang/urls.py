@@ -1,3 +1,5 @@
+import os
+
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
@@ -38,3 +40,9 @@ urlpatterns = [
     path("", include("yiwang.cases.urls")),
     path("", include("yiwang.web.urls")),
 ]
+
+if os.environ.get("YIWANG_BENCH_FLOOR") == "1":
+    # bench/cases_submit.py only: the benchmark's floor endpoint (auth + one INSERT); never in production
+    from yiwang.cases.bench_floor import urlpatterns as _bench_floor
+
+    urlpatterns = _bench_floor + urlpatterns

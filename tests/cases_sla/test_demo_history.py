@@ -153,7 +153,8 @@ def test_the_backlog_is_real_work_in_the_right_inboxes(demo):
     suspended = Case.objects.filter(status=Status.SUSPENDED).first()
     member = RoleAssignment.objects.filter(role=Role.REVIEWER, department=suspended.department).first().user
     resumed = services.resume(staff_actor(member), suspended.number, "恢复办理。")
-    assert resumed.status == Status.IN_REVIEW and resumed.due_at > suspended.due_at or resumed.stopped_days == 0
+    assert resumed.status == Status.IN_REVIEW and resumed.clock_stopped_at is None
+    assert resumed.due_at >= suspended.due_at
     waiting = Case.objects.filter(status=Status.SUBMITTED).first()
     clerk = staff_actor(RoleAssignment.objects.filter(role=Role.CLERK).first().user)
     assert services.accept(clerk, waiting.number).status == Status.IN_REVIEW

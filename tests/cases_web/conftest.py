@@ -103,3 +103,16 @@ def pdf_file(name="申请书.pdf", data=None):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     return SimpleUploadedFile(name, data if data is not None else PDF, content_type="application/pdf")
+
+
+_ids = {"n": 0}
+
+
+def new_id_number() -> str:
+    """A valid resident ID number nobody else in the tests uses (born 1990-06-01 in 320102)."""
+    from datetime import date
+
+    from yiwang.core.identity import make_resident_id
+
+    _ids["n"] += 1
+    return make_resident_id("320102", date(1990, 6, 1), 100 + _ids["n"] % 800)

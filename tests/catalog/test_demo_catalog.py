@@ -57,3 +57,16 @@ def test_loading_again_changes_nothing(demo_catalog):
     assert report.ok and not report.created and not report.updated and not report.bundles_updated
     assert len(report.unchanged) == len(before)
     assert list(ServiceItem.objects.values_list("code", "current_id")) == before
+
+
+def test_shipped_search_vectors_cover_the_demo_catalog(demo_catalog):
+    """Regenerate with `manage.py load_demo_catalog --write-vectors` after changing demo texts;
+    otherwise every fresh process (and CI) embeds the stale passages again."""
+    import numpy as np
+
+    from yiwang.catalog.demo.loader import VECTORS_FILE
+    from yiwang.catalog.search import collect_docs, text_hash
+
+    shipped = set(np.load(VECTORS_FILE)["hashes"].tolist())
+    stale = [d.name for d in collect_docs() if text_hash(d.passage()) not in shipped]
+    assert not stale

@@ -140,6 +140,8 @@ def test_staff_lookup_with_a_bad_number_is_a_400_with_the_message(client, org, m
     assert citizen.id_number not in text(r)  # masked until a reveal, and never in a URL
     r = client.post("/staff/", {"id_number": "110101199003071234"})
     assert r.status_code == 400 and "校验位错误" in text(r)
+    r = client.get("/staff/", {"id_number": citizen.id_number})  # a number in the URL is not looked up
+    assert r.status_code == 302 and r["Location"] == "/staff/"
 
 
 def test_switching_to_a_role_one_does_not_hold_is_refused(client, org, make_staff):

@@ -47,6 +47,8 @@ class IdentityBackend(BaseBackend):
         if not username:
             return None
         kind = login_kind(username)
+        if kind in ("resident_id", "uscc"):
+            username = classify(username).number  # spaces and full-width input normalised
         if kind == "resident_id":
             user = User.objects.find_by_id_number(username)
             if user is None or user.kind != User.Kind.CITIZEN or not user.is_active:
@@ -66,7 +68,7 @@ class IdentityBackend(BaseBackend):
             return None
         members = EnterpriseMember.objects.filter(enterprise=enterprise).select_related("user")
         if agent:
-            person = User.objects.find_by_id_number(agent)
+            person = User.objects.find_by_id_number(classify(agent).number)
             member = members.filter(user=person).first() if person else None
         else:
             legal = [m for m in members if m.kind == EnterpriseMember.Kind.LEGAL_REP]

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from django.utils.translation import gettext as _
-from ninja import File, Form, Router, Schema
+from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from yiwang.core.apiauth import actor_auth
@@ -80,7 +80,7 @@ def create_case(request, payload: CaseIn):
         materials=[m.dict() for m in payload.materials], idempotency_key=request.headers.get("Idempotency-Key"),
         channel=channel, consent_data_sharing=payload.consent_data_sharing,
     )
-    return (201 if created else 200), _detail(request, case)
+    return Status(201 if created else 200, _detail(request, case))
 
 
 class UploadOut(Schema):
@@ -96,8 +96,8 @@ class UploadOut(Schema):
 def upload(request, file: File[UploadedFile], key: Form[str] = ""):
     uploads.check_size(file.size or 0, file.name or "file")  # before reading it into memory
     row = services.upload_material(request.auth, name=file.name or "file", data=file.read(), key=key)
-    return 201, {"upload": row.upload_token, "name": row.name, "content_type": row.content_type, "size": row.size,
-                 "sha256": row.sha256}
+    return Status(201, {"upload": row.upload_token, "name": row.name, "content_type": row.content_type,
+                        "size": row.size, "sha256": row.sha256})
 
 
 @router.get("/{number}", response={200: CaseOut, 401: ErrorOut, 404: ErrorOut}, summary="办件详情、时间线与时限")

@@ -39,6 +39,7 @@ def _fonts() -> None:
 
 
 def _styles() -> dict[str, ParagraphStyle]:
+    _fonts()
     base = ParagraphStyle("base", fontName=CJK, fontSize=10.5, leading=16, wordWrap="CJK")
     return {
         "base": base,
@@ -115,7 +116,7 @@ def _build(case: Case, title: str, subtitle: str, story_rows: list, after: list,
                             bottomMargin=18 * mm, title=f"{title} {case.number}", author=_("一网通办"),
                             subject=case.number or "", pageCompression=1 if compress else 0)
     story = [
-        _p(_("一网通办 · 政务服务"), st["sub"]),
+        _p(_("一网通办政务服务平台"), st["sub"]),
         _p(title, st["title"]),
         _p(subtitle, st["sub"]),
         Spacer(1, 5 * mm),
@@ -166,13 +167,24 @@ def receipt_pdf(case: Case, *, tracking_url: str, compress: bool = True) -> byte
             rows.append([_p(_("法定办结期限"), st["label"]), _latin(_when(case.statutory_due_at), st["base"])])
     if case.fee_amount and case.fee_amount > 0:
         rows.append([_p(_("应缴费用"), st["label"]), _p(_("%(a)s 元") % {"a": case.fee_amount}, st["base"])])
-    materials = _materials(case)
-    lines = [f"{i}. {m.name}（{m.get_source_display()}）" for i, m in enumerate(materials, 1)]
+    names = _catalog_names(case)
+    lines = []
+    for i, m in enumerate(_materials(case), 1):
+        title = names.get(m.material_key)
+        lines.append(f"{i}. {title}（{m.get_source_display()}：{m.name}）" if title else
+                     f"{i}. {m.name}（{m.get_source_display()}）")
     fetched = _fetched_materials(case)
     lines += [f"{len(lines) + i}. {name}（{label}）" for i, (name, label) in enumerate(fetched, 1)]
     rows.append([_p(_("已收材料"), st["label"]), _p("\n".join(lines) if lines else _("无"), st["base"])])
     after = [Spacer(1, 4 * mm), _p(_("请妥善保管本回执，凭办件编号查询进度、领取结果。"), st["small"])]
     return _build(case, title, subtitle, rows, after, tracking_url, compress)
+
+
+def _catalog_names(case: Case) -> dict[str, str]:
+    """Material key → the name the guide gives it (the uploaded file keeps its own name)."""
+    if not case.item_version_id:
+        return {}
+    return {m.key: m.name for m in case.item_version.materials.all() if m.key}
 
 
 def _fetched_materials(case: Case) -> list[tuple[str, str]]:

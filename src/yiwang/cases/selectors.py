@@ -66,6 +66,16 @@ def acceptance_queue(actor: Actor) -> QuerySet[Case]:
     return cases_visible_to(actor).filter(status=Status.SUBMITTED, parent__isnull=True).order_by("submitted_at")
 
 
+def _actor_shown(event, staff: bool) -> str:
+    """Staff see who did a step; applicants see the office (the department, or the front desk for
+    a counter clerk), not the civil servant's name."""
+    if staff or event.role in ("citizen", "enterprise_agent", "system"):
+        return event.actor_label
+    if event.department_id:
+        return event.department.name
+    return str(_("综合窗口")) if event.role == Role.CLERK else str(_("办理机关"))
+
+
 def case_detail(case: Case, *, staff: bool) -> dict:
     light = sla.light(case.due_at, paused=case.clock_stopped_at is not None) if case.due_at and case.status in (
         Status.IN_REVIEW, Status.SUSPENDED, Status.CORRECTION, Status.AWAITING_PAYMENT) else None
@@ -95,10 +105,9 @@ def case_detail(case: Case, *, staff: bool) -> dict:
                    "delivered_at": case.delivered_at} if case.concluded_at else None,
         "children": [{"number": c.number, "title": c.title, "status": c.status,
                       "department": c.department.name if c.department_id else None}
-                     for c in case.children.select_related("department").order_by("id")],
+                     for c in case.children.select_related("department").order_by("id")] if case.is_bundle else [],
         "timeline": [
-            {"at": e.at, "action": e.action, "status": e.to_status, "actor": e.actor_label if staff or e.role in (
-                "citizen", "enterprise_agent", "system") else (e.department.name if e.department_id else e.actor_label),
+            {"at": e.at, "action": e.action, "status": e.to_status, "actor": _actor_shown(e, staff),
              "department": e.department.name if e.department_id else None, "opinion": e.opinion}
             for e in case.events.select_related("department").order_by("at", "id")
         ],

@@ -82,8 +82,9 @@ def _event(case: Case, action: str, from_status: str, actor: Actor | None, opini
 def _notify(case: Case, template_text: str) -> None:
     from yiwang.notifications.services import notify
 
-    notify(case.applicant, "case_update", {"number": case.number, "title": case.title, "text": template_text,
-                                           "status": case.get_status_display()})
+    with transaction.atomic():  # the person's messages (in-site + SMS) in one write
+        notify(case.applicant, "case_update", {"number": case.number, "title": case.title, "text": template_text,
+                                               "status": case.get_status_display()})
 
 
 def _require(cond: bool, message=None, code: str = "action_forbidden") -> None:
@@ -103,6 +104,17 @@ def _in_department(actor: Actor, case: Case, *roles: str) -> bool:
     return actor.role in roles and actor.department_id is not None and actor.department_id == case.department_id
 
 
+def _department_staff(actor: Actor, case: Case) -> bool:
+    """Department staff who may hold one of the case's tasks: its own department's, or a
+    department reviewing it in parallel. Whether a given task is theirs is :func:`_task_for`'s
+    question; the counter, applicants and everybody else are refused before that."""
+    if actor.department_id is None:
+        return False
+    if actor.department_id == case.department_id:
+        return True
+    return CaseTask.objects.filter(case=case, department_id=actor.department_id).exists()
+
+
 def _front_desk(actor: Actor) -> bool:
     return actor.role == Role.CLERK
 
@@ -118,15 +130,27 @@ def next_case_number(division: str, when=None) -> str:
     """``<division 6><yyyymmdd><sequence 6>``, e.g. 32900220261121000042 (drawn under a row lock)."""
     when = timezone.localtime(when or timezone.now())
     day = when.date()
-    with transaction.atomic():
+    last = _bump_counter(division, day)
+    if last is None:  # the day's first number
         CaseNumberCounter.objects.get_or_create(division=division, day=day)
-        qs = CaseNumberCounter.objects.filter(division=division, day=day)
-        if transaction.get_connection().features.has_select_for_update:
-            qs = qs.select_for_update()
-        counter = qs.get()
-        counter.last += 1
-        counter.save(update_fields=["last"])
-    return f"{division}{day:%Y%m%d}{counter.last:06d}"
+        last = _bump_counter(division, day)
+    return f"{division}{day:%Y%m%d}{last:06d}"
+
+
+def _bump_counter(division: str, day) -> int | None:
+    """Increment the day's counter and read it back in one statement (UPDATE … RETURNING, SQLite ≥
+    3.35 and PostgreSQL); the row stays locked until the surrounding transaction ends. None if the
+    day has no counter yet."""
+    connection = transaction.get_connection()
+    q = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {q(CaseNumberCounter._meta.db_table)} SET {q('last')} = {q('last')} + 1 "
+            f"WHERE {q('division')} = %s AND {q('day')} = %s RETURNING {q('last')}",
+            [division, connection.ops.adapt_datefield_value(day)],
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
 
 
 # -- process models ----------------------------------------------------------------------------
@@ -207,7 +231,9 @@ def _published_version(item_code: str):
     from yiwang.catalog.selectors import published_item
 
     item = published_item(item_code)
-    return item, item.current
+    version = item.current
+    version.item = item  # already loaded: spares a query for version.item
+    return item, version
 
 
 def _check_form(version, form: dict) -> None:
@@ -234,9 +260,11 @@ def _claim_uploads(actor: Actor, materials: list[dict]) -> dict[str, CaseMateria
     """Materials named in a submission: ``[{key, upload}]`` where upload is a token from
     :func:`upload_material`. Each must belong to the submitter and not be used yet."""
     attached: dict[str, CaseMaterial] = {}
-    for entry in materials or []:
-        key, token = str(entry.get("key", "")), str(entry.get("upload", ""))
-        row = CaseMaterial.objects.filter(upload_token=token, uploaded_by=actor.user, case__isnull=True).first()
+    entries = [(str(e.get("key", "")), str(e.get("upload", ""))) for e in materials or []]
+    rows = {r.upload_token: r for r in CaseMaterial.objects.filter(
+        upload_token__in=[token for _key, token in entries], uploaded_by=actor.user, case__isnull=True)} if entries else {}
+    for key, token in entries:
+        row = rows.get(token)
         if row is None:
             raise ValidationFailed(_("材料“%(key)s”的上传凭证无效或已使用。") % {"key": key}, code="upload_invalid",
                                    fields={f"materials.{key}": [_("请重新上传。")]})
@@ -585,6 +613,7 @@ def review(actor: Actor, number: str, opinion: str, task_id: int | None = None) 
     """A review opinion (审查意见): completes the actor's department's review task. In a parallel
     approval each department reviews its own task; the decision waits for all of them."""
     case = _lock(number)
+    _require(_department_staff(actor, case))
     case.require_review_state("review")
     opinion = _need_text(opinion, "opinion", _("请填写审查意见。"))
     open_tasks = CaseTask.objects.filter(case=case, status__in=[TaskStatus.OPEN, TaskStatus.CLAIMED])
@@ -604,6 +633,7 @@ def review(actor: Actor, number: str, opinion: str, task_id: int | None = None) 
 @transaction.atomic
 def decide(actor: Actor, number: str, approve: bool, opinion: str, task_id: int | None = None) -> Case:
     case = _lock(number)
+    _require(_department_staff(actor, case))
     case.require_review_state("approve" if approve else "reject")
     if approve:
         opinion = (opinion or "").strip() or _("符合法定条件，准予许可。")
@@ -810,9 +840,9 @@ def claim(actor: Actor, task_id: int) -> CaseTask:
 @transaction.atomic
 def release(actor: Actor, task_id: int) -> CaseTask:
     task = _task_in_scope(actor, task_id)
-    _require(task.claimed_by_id == actor.user.pk or actor.role == Role.DEPT_HEAD, _("只能退回自己认领的任务。"))
     if task.status != TaskStatus.CLAIMED:
         raise Conflict(_("该任务未被认领。"), code="task_not_claimed")
+    _require(task.claimed_by_id == actor.user.pk or actor.role == Role.DEPT_HEAD, _("只能退回自己认领的任务。"))
     CaseTask.objects.filter(pk=task.pk).update(status=TaskStatus.OPEN, claimed_by=None, claimed_at=None)
     audit.record("case.task_released", task, data={"case": task.case.number})
     task.refresh_from_db()

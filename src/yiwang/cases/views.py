@@ -737,9 +737,8 @@ def counter_queue(request):
                     if ticket else _("目前没有等候的号码。"))
         elif action == "start":
             ticket = queue.start(actor, ticket_id)
-            text = _("%(n)s 号开始办理。") % {"n": ticket.number}
-            if ticket.person_id and ticket.person.kind == User.Kind.CITIZEN:
-                request.session[SESSION_CITIZEN] = ticket.person_id
+            text = _("%(n)s 号开始办理。请核验办事人身份证件。") % {"n": ticket.number}
+            request.session.pop(SESSION_CITIZEN, None)  # a new person at the counter
         elif action == "finish":
             ticket = queue.finish(actor, ticket_id)
             request.session.pop(SESSION_CITIZEN, None)

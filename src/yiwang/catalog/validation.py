@@ -157,7 +157,16 @@ class Cleaned:
         self.problems.append(Problem(column=key, label=label, message=str(message)))
 
 
+_lookup_cache: dict = {}
+
+
 def _choice_lookup(choices) -> dict[str, str]:
+    from django.utils.translation import get_language
+
+    cache_key = (choices, get_language())
+    cached = _lookup_cache.get(cache_key)
+    if cached is not None:
+        return cached
     table = {}
     for value, label in choices.choices:
         table[str(value).lower()] = str(value)
@@ -168,6 +177,7 @@ def _choice_lookup(choices) -> dict[str, str]:
         for roman, n in ROMAN.items():
             table[roman.lower()] = str(n)
             table[(roman + "级").lower()] = str(n)
+    _lookup_cache[cache_key] = table
     return table
 
 

@@ -139,7 +139,10 @@ def validate_resident_id(raw: str, *, today: date | None = None) -> Verdict:
         birth = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
         return _fail(kind, number, "invalid_birth_date", _("身份证号码中的出生日期不存在。"))
-    today = today or date.today()
+    if today is None:
+        from django.utils import timezone
+
+        today = timezone.localdate()  # Beijing date, not the server's UTC date
     if birth > today or birth < MIN_BIRTH_DATE:
         return _fail(kind, number, "implausible_birth_date", _("身份证号码中的出生日期不合理。"))
     if resident_id_check_char(number[:17]) != number[17]:

@@ -26,11 +26,20 @@ from django.core.cache import cache
 from django.utils import timezone
 
 _CACHE_KEY = "yiwang:calendar:version"
-_local: dict = {"version": None, "days": {}}
+_local: dict = {"version": None, "days": {}, "checked": 0.0}
+#: How long a process trusts its copy before asking the shared cache whether an admin changed the
+#: calendar (edits in this process invalidate at once; other processes see them within this time).
+RECHECK_SECONDS = 1.0
 
 
 def _exceptions() -> dict[date, str]:
     """The calendar exceptions, cached per process and invalidated when an admin edits them."""
+    import time
+
+    now = time.monotonic()
+    if _local["version"] is not None and now - _local["checked"] < RECHECK_SECONDS:
+        return _local["days"]
+    _local["checked"] = now
     version = cache.get(_CACHE_KEY)
     if version is None:
         version = timezone.now().timestamp()

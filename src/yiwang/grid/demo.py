@@ -95,14 +95,10 @@ def load(stdout=None) -> dict:
     specs = grid_specs()
     existing = set(Grid.objects.filter(code__in=[s.code for s in specs]).values_list("code", flat=True))
     divisions = Division.objects.in_bulk([s.community for s in specs] + [s.street for s in specs])
-    created = 0
-    for s in specs:
-        if s.code in existing or s.community not in divisions:
-            continue
-        grid = Grid(code=s.code, name=s.name, community_id=s.community, street_id=s.street, geometry=s.geometry)
-        grid.full_clean(exclude=["street"])
-        grid.save()
-        created += 1
+    new = [Grid(code=s.code, name=s.name, community_id=s.community, street_id=s.street, geometry=s.geometry).prepare()
+           for s in specs if s.code not in existing and s.community in divisions]
+    Grid.objects.bulk_create(new)
+    created = len(new)
     users = {u.username: u for u in User.objects.filter(username__in={s.worker for s in specs})}
     grids = {g.code: g for g in Grid.objects.filter(code__in=[s.code for s in specs])}
     have = set(GridMember.objects.filter(grid__in=grids.values()).values_list("grid__code", "user__username"))

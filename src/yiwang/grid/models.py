@@ -50,11 +50,17 @@ class Grid(models.Model):
         if self.community_id and self.community.level != "community":
             raise ValidationError({"community": _("网格应属于一个社区（村）。")})
 
-    def save(self, *args, **kwargs):
+    def prepare(self) -> "Grid":
+        """Fill the derived columns (bounding box, centre); ``save`` does it, ``bulk_create`` callers
+        call it themselves."""
         self.min_lng, self.min_lat, self.max_lng, self.max_lat = geometry.bbox(self.geometry)
         self.centre_lng, self.centre_lat = geometry.centroid(self.geometry)
         if self.community_id and not self.street_id:
             self.street_id = self.community.parent_id
+        return self
+
+    def save(self, *args, **kwargs):
+        self.prepare()
         super().save(*args, **kwargs)
         from .selectors import invalidate_index
 

@@ -74,7 +74,7 @@ class HttpSmsSender:
                 "phone": notification.to_address,
                 "sign": settings.SMS_GATEWAY_SIGN,
                 "content": notification.body,
-                "ref": f"yw-{notification.pk}-{notification.attempts}",
+                "ref": f"yw-{notification.pk}",  # stable across retries: the gateway can drop a duplicate
                 "timestamp": int(time.time()),
             },
             ensure_ascii=False,

@@ -7,6 +7,8 @@ are retried with exponential backoff; nothing is dropped (see ``tasks.deliver``)
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from django.db import transaction
 from django.template import Context, Template as DjangoTemplate
 from django.utils import timezone
@@ -18,11 +20,24 @@ from .models import Channel, Notification, Template
 from .templates_default import DEFAULTS
 
 
-def render(code: str, channel: str, context: dict, language: str = "zh-hans") -> tuple[str, str]:
-    row = (
-        Template.objects.filter(code=code, channel=channel, language=language).first()
-        or Template.objects.filter(code=code, channel=channel, language="zh-hans").first()
-    )
+@lru_cache(maxsize=512)
+def _compiled(source: str) -> DjangoTemplate:
+    """Compiled once per process and text (rendering a compiled template is thread-safe); an edited
+    template is new text, so it compiles afresh."""
+    return DjangoTemplate(source)
+
+
+def _template_rows(code: str, channels, language: str) -> dict[tuple[str, str], Template]:
+    """The admin's templates for these channels, in the language and in zh-hans, in one query."""
+    rows = Template.objects.filter(code=code, channel__in=list(channels), language__in={language, "zh-hans"})
+    return {(r.channel, r.language): r for r in rows}
+
+
+def render(code: str, channel: str, context: dict, language: str = "zh-hans", *,
+           rows: dict[tuple[str, str], Template] | None = None) -> tuple[str, str]:
+    if rows is None:
+        rows = _template_rows(code, [channel], language)
+    row = rows.get((channel, language)) or rows.get((channel, "zh-hans"))
     if row is not None:
         subject, body = row.subject, row.body
     elif (code, channel) in DEFAULTS:
@@ -30,7 +45,7 @@ def render(code: str, channel: str, context: dict, language: str = "zh-hans") ->
     else:
         raise ValidationFailed(_("消息模板不存在：%(code)s") % {"code": f"{code}/{channel}"}, code="unknown_template")
     ctx = Context(context, autoescape=False)
-    return DjangoTemplate(subject).render(ctx).strip(), DjangoTemplate(body).render(ctx).strip()
+    return _compiled(subject).render(ctx).strip(), _compiled(body).render(ctx).strip()
 
 
 def _address(user, channel: str, to: str | None) -> str:
@@ -57,13 +72,14 @@ def notify(user, template: str, context: dict | None = None, *, channels: list[s
     # Render every channel before storing any: a missing template must not leave the person with
     # half of the message (and the caller's retry with a duplicate of that half).
     rendered = []
+    rows = _template_rows(template, channels, language)
     for channel in channels:
         address = _address(user, channel, to)
         if channel != Channel.SITE and not address:
             continue
         if channel == Channel.SITE and user is None:
             continue
-        rendered.append((channel, address, *render(template, channel, context, language)))
+        rendered.append((channel, address, *render(template, channel, context, language, rows=rows)))
     created = []
     for channel, address, subject, body in rendered:
         created.append(

@@ -425,6 +425,8 @@ def staff_home(request):
     actor = request.actor
     if not actor.is_staff_role:
         return render(request, "403.html", {"message": _("该页面仅供工作人员使用。")}, status=403)
+    if "id_number" in request.GET:
+        return redirect("/staff/")  # an old-style lookup link: drop the number from the address
     context = {"actor": actor}
     status = 200
     # The lookup is a POST: an ID number in a URL would end up in history, logs and the next= links.

@@ -39,6 +39,26 @@ def implementation_code(department, basic_code: str) -> str:
     return f"{department.division_id[:6]}{basic_code}01"
 
 
+def create_demo_departments() -> None:
+    """Only the district and its departments, from the demo district's own (pure) data module —
+    for tests and benchmarks that need the catalog without the whole demo (``load_demo``)."""
+    from yiwang.core.demo import CITY, DISTRICT, PROVINCE
+    from yiwang.core.demo.orgs import departments
+    from yiwang.core.models import Department, Division
+
+    prov, _c = Division.objects.get_or_create(code=PROVINCE[0], defaults={"name": PROVINCE[1], "level": "province"})
+    city, _c = Division.objects.get_or_create(code=CITY[0], defaults={"name": CITY[1], "level": "city",
+                                                                      "parent": prov})
+    district, _c = Division.objects.get_or_create(code=DISTRICT[0], defaults={
+        "name": DISTRICT[1], "level": "district", "parent": city})
+    for spec in departments():
+        if spec.division != DISTRICT[0]:
+            continue
+        Department.objects.get_or_create(code=spec.code, defaults={
+            "name": spec.name, "short_name": spec.short_name, "uscc": spec.uscc, "kind": spec.kind,
+            "division": district, "phone": spec.phone, "address": spec.address})
+
+
 def build() -> dict:
     """The demo catalog as an import dict, with places and contacts taken from the departments."""
     departments = _departments()

@@ -49,4 +49,5 @@ class Command(BaseCommand):
                 date=day, defaults={"kind": kind, "name": label, "source": "chinese-calendar"}
             )
             created += was_created
-        self.stdout.write(f"calendar: {created} days added ({from_year}–{to_year})")
+        if options.get("verbosity", 1) > 0:
+            self.stdout.write(f"calendar: {created} days added ({from_year}–{to_year})")
