@@ -7,7 +7,7 @@ PIP := $(VENV)/bin/pip
 PORT ?= 8000
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test install install-test system-deps frontend migrate demo serve test-only lint bench messages clean
+.PHONY: run test install install-test system-deps system-fonts frontend migrate demo serve test-only lint bench messages clean
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,20 +29,30 @@ install: $(VENV)/.runtime frontend
 
 install-test: $(VENV)/.test frontend system-deps
 
-# Debian packages the tests need: Chromium for the browser tests, CJK fonts so pages render Chinese.
+# Debian packages the tests need: Chromium for the browser tests, CJK fonts so pages render Chinese
+# (Noto for screenshots) and licence PDFs embed a TrueType CJK font (WenQuanYi Micro Hei).
 system-deps:
-	@if ! command -v chromium >/dev/null || ! fc-list 2>/dev/null | grep -qi "noto sans cjk"; then \
-	  echo "Installing Debian packages: chromium fonts-noto-cjk"; \
-	  (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	@if ! command -v chromium >/dev/null || ! fc-list 2>/dev/null | grep -qi "noto sans cjk" || ! test -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc; then \
+	  echo "Installing Debian packages: chromium fonts-noto-cjk fonts-wqy-microhei"; \
+	  (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk fonts-wqy-microhei >/dev/null; \
+	fi
+
+# `make run` only needs the font licence PDFs embed; without root it falls back to a built-in CID font.
+system-fonts:
+	@if ! test -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc; then \
+	  echo "Installing Debian package: fonts-wqy-microhei"; \
+	  ((apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei >/dev/null) \
+	  || echo "warning: could not install fonts-wqy-microhei; licence PDFs will use the built-in STSong-Light font"; \
 	fi
 
 migrate: install
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py createcachetable
 
 demo: migrate
 	$(PY) manage.py load_demo
 	$(PY) manage.py load_demo_catalog
+	$(PY) manage.py init_licence_ca
+	$(PY) manage.py load_demo_licences
 	$(PY) manage.py load_demo_cases
 
 serve:
@@ -50,7 +60,7 @@ serve:
 	YIWANG_INPROCESS_WORKER=1 $(VENV)/bin/gunicorn yiwang.wsgi:application -c gunicorn.conf.py --bind 127.0.0.1:$(PORT)
 
 ## make run: install, migrate, load the demo district and serve on http://127.0.0.1:$(PORT)
-run: demo serve
+run: system-fonts demo serve
 
 ## make test: install what the tests need and run the whole suite
 test: install-test

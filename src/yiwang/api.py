@@ -101,11 +101,21 @@ def _mount():
     api.add_router("/cases", cases_router)
     api.add_router("/inbox", inbox_router)
 
+    from yiwang.licences.api import router as licences_router
+
+    api.add_router("/licences", licences_router)
+
     from yiwang.grid.api import router as grid_router
     from yiwang.hotline.api import router as hotline_router
 
     api.add_router("/hotline", hotline_router)
     api.add_router("/grid", grid_router)
+
+    from yiwang.exchange.api import gateway_router as exchange_gateway_router
+    from yiwang.exchange.api import router as exchange_router
+
+    api.add_router("/exchange/gateway", exchange_gateway_router)
+    api.add_router("/exchange", exchange_router)
 
 
 _mount()

@@ -103,8 +103,10 @@ INSTALLED_APPS = [
     "yiwang.notifications",
     "yiwang.catalog",
     "yiwang.cases",
+    "yiwang.licences",
     "yiwang.grid",
     "yiwang.hotline",
+    "yiwang.exchange",
     "yiwang.web",
 ]
 
@@ -297,6 +299,7 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [
     ("vendor/htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist"),
     ("vendor/bpmn-js", BASE_DIR / "node_modules" / "bpmn-js" / "dist"),
+    ("vendor/leaflet", BASE_DIR / "node_modules" / "leaflet" / "dist"),
 ]
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "/media/"

@@ -37,7 +37,11 @@ urlpatterns = [
     path("o/", include((_oauth_patterns, "oauth2_provider"), namespace="oauth2_provider")),
     path(".well-known/openid-configuration", oauth_views.ConnectDiscoveryInfoView.as_view(), name="oidc-discovery"),
     path("services/", include("yiwang.catalog.urls")),
+    path("exchange/", include("yiwang.exchange.urls")),
     path("", include("yiwang.cases.urls")),
+    path("", include("yiwang.licences.urls")),
+    path("hotline/", include("yiwang.hotline.urls")),
+    path("grid/", include("yiwang.grid.urls")),
     path("", include("yiwang.web.urls")),
 ]
 

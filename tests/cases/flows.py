@@ -161,6 +161,9 @@ class Flow:
 
     # -- moves -----------------------------------------------------------------------------------
     def payload(self, action: str, number: str) -> dict:
+        if action == "pay":
+            case = Case.objects.filter(number=number).first()
+            return {"provider": "sandbox", "reference": payments.sandbox_reference(case) if case else ""}
         return {
             "accept": {"opinion": "材料齐全，予以受理"},
             "refuse": {"opinion": "申请事项不属于本机关职权范围"},
@@ -172,8 +175,6 @@ class Flow:
             "review": {"opinion": "材料齐全，符合法定条件"},
             "approve": {"opinion": "符合法定条件，准予许可"},
             "reject": {"opinion": "不符合《食品安全法》第三十五条规定的条件"},
-            "pay": {"provider": "sandbox",
-                    "reference": payments.sandbox_reference(Case.objects.get(number=number))},
             "withdraw": {"opinion": "不再需要"},
             "transfer": {"department": self.other_dept.code, "opinion": "应由民政局办理"},
             "deliver": {"method": "pickup"},
@@ -184,15 +185,11 @@ class Flow:
         return services.perform(self.actor(who), number, action, {**self.payload(action, number), **payload})
 
     def draft(self, item, who="citizen") -> Case:
-        """A draft (草稿). No service creates one yet (submission goes straight to 待受理), so the
-        row is written as a saved-but-not-submitted form would be."""
-        version = item.current
-        return Case.objects.create(
-            number=services.next_case_number("329002"), item_version=version, item_code=item.code,
-            title=version.name, department=item.department, applicant=self.user(who), applicant_name="王芳",
-            status=Status.DRAFT, form_data=FORM, case_type=version.case_type,
-            promised_days=version.promised_limit_days, fee_amount=services._fee_total(version),
-        )
+        """A saved application draft (草稿), as the apply page saves one (cases/drafts.py)."""
+        from yiwang.cases import drafts
+
+        return drafts.save(self.actor(who), title=item.current.name, department=item.department,
+                           version=item.current, item_code=item.code, answers=FORM, uploads={}, consent=False)
 
     def drive(self, case: Case, state: str) -> Case:
         for who, action in PATHS[state]:
@@ -266,5 +263,5 @@ def new_client() -> Client:
     return Client()
 
 
-STATES = ["draft"] + list(PATHS)
+STATES = ["draft"] + list(PATHS)  # every Status, "+" marks a variant of one
 OPEN = {Status.SUBMITTED, Status.CORRECTION, Status.IN_REVIEW, Status.SUSPENDED}

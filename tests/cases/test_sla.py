@@ -211,7 +211,11 @@ def test_suspension_moves_the_deadline_by_exactly_the_suspended_working_days(flo
     due_before = add_working_days(accepted, 5)
     flow.do("reviewer", case.number, "suspend")
     assert flow.get("reviewer", f"/api/v1/cases/{case.number}").json()["sla_light"] == "paused"
-    Case.objects.filter(pk=case.pk).update(clock_stopped_at=_back_by_working_days(timezone.now(), n))
+    stopped = _back_by_working_days(timezone.now(), n)
+    Case.objects.filter(pk=case.pk).update(clock_stopped_at=stopped)
+    # while suspended, the days left stay those left when the clock stopped
+    body = flow.get("citizen", f"/api/v1/cases/{case.number}").json()
+    assert (body["sla_light"], body["remaining_working_days"]) == ("paused", working_days_between(stopped, due_before))
     r = flow.act("reviewer", case.number, "resume")
     assert r.status_code == 200
     case.refresh_from_db()

@@ -175,3 +175,31 @@ def test_binding_to_a_missing_process_is_a_clear_conflict(flow):
     r = flow.act("clerk", case.number, "accept")
     assert r.status_code == 409 and r.json()["code"] == "process_missing"
     assert flow.snapshot(case) == before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_reviews_at_the_same_moment_both_count(flow):
+    """Both departments submit their review at once: the case row lock makes one wait for the
+    other, so neither completion is lost and the join opens the decision exactly once."""
+    from django.test import Client
+
+    from .flows import in_threads
+
+    item = flow.item(name="大型餐饮场所设立")
+    ProcessBinding.objects.create(item_code=item.code, process_key="parallel", departments=[flow.other_dept.code])
+    case = flow.submit(item)
+    flow.do("clerk", case.number, "accept")
+    people = ["reviewer", "other_reviewer"]
+    headers = [flow.headers(who) for who in people]
+
+    def review(i):
+        r = Client().post(f"/api/v1/cases/{case.number}/actions", {"action": "review", "opinion": f"{people[i]} 同意"},
+                          content_type="application/json", headers=headers[i])
+        return r.status_code, r.json()
+
+    results = in_threads(2, review)
+    assert [code for code, _ in results] == [200, 200], results
+    assert _steps(flow, case) == [("decide", "YX-SCJG", "dept_head")]
+    assert CaseTask.objects.filter(case=case, step="joint_review", status="done").count() == 2
+    assert CaseTask.objects.filter(case=case, step="decide").count() == 1
+    assert flow.act("head", case.number, "approve").json()["status"] == "approved"

@@ -200,3 +200,50 @@ def test_correction_requests_list_every_item(flow):
     assert r.status_code == 422 and r.json()["code"] == "correction_items_required"
     r = flow.act("clerk", case.number, "request_correction", items=["缺少申请书签字", "场所证明过期"])
     assert r.json()["correction_items"] == ["缺少申请书签字", "场所证明过期"]
+
+
+def test_nul_characters_are_refused_not_a_database_error(flow):
+    """PostgreSQL cannot store NUL in text or JSON: the API says so instead of answering 500."""
+    item = flow.item()
+    token = flow.upload()
+    r = _submit(flow, "citizen", item, form={"shop_name": "望江\x00小吃"},
+                materials=[{"key": "application_form", "upload": token}])
+    assert r.status_code == 422 and r.json()["code"] == "invalid_characters" and "form.shop_name" in r.json()["fields"]
+    r = flow.post("citizen", "/api/v1/cases", {"item_code": "a\x00b"}, headers={"Idempotency-Key": "nul"})
+    assert r.status_code == 422
+    _nothing_written()
+    case = flow.drive(flow.submit(item), "in_review")
+    before = flow.snapshot(case)
+    r = flow.act("reviewer", case.number, "suspend", opinion="听证\x00")
+    assert r.status_code == 422 and r.json()["code"] == "invalid_characters"
+    assert flow.snapshot(case) == before
+    assert flow.get("reviewer", "/api/v1/cases/3290\x00").status_code in (404, 422)
+    r = _upload(flow, "citizen", PDF, "a\x00.pdf")
+    assert r.status_code == 422 or (r.status_code == 201 and "\x00" not in r.json()["name"])
+
+
+def test_a_material_may_have_several_pages_and_none_is_lost(flow):
+    item = flow.item()
+    pages = [flow.upload(name="申请书第1页.pdf"), flow.upload(name="申请书第2页.pdf")]
+    r = _submit(flow, "citizen", item, materials=[{"key": "application_form", "upload": t} for t in pages])
+    assert r.status_code == 201, r.content
+    case = Case.objects.get(number=r.json()["number"])
+    assert sorted(case.materials.values_list("name", flat=True)) == ["申请书第1页.pdf", "申请书第2页.pdf"]
+
+
+def test_one_file_cannot_stand_for_two_materials(flow):
+    item = flow.item(materials=[("application_form", "申请书", True, "applicant"),
+                                ("premises_proof", "经营场所使用证明", True, "applicant")])
+    token = flow.upload()
+    r = _submit(flow, "citizen", item, materials=[{"key": "application_form", "upload": token},
+                                                  {"key": "premises_proof", "upload": token}])
+    assert r.status_code == 422 and r.json()["code"] == "upload_invalid"
+    assert "materials.premises_proof" in r.json()["fields"]
+    _nothing_written()
+
+
+@pytest.mark.parametrize("key", ["", "   ", "k" * 65])
+def test_material_keys_are_checked(flow, key):
+    r = _submit(flow, "citizen", flow.item(), materials=[{"key": key, "upload": flow.upload()}])
+    assert r.status_code == 422 and r.json()["code"] == "material_key_invalid"
+    _nothing_written()

@@ -212,3 +212,4 @@ def test_counter_acceptance_for_a_walk_in_citizen_then_review_decision_and_deliv
     expect(mine.get_by_test_id("delivery")).to_contain_text("窗口领取")
     for p in (hall, kiosk, back, mine):
         p.watch.assert_clean()
+        p.close()  # the hall screen polls: stop it before the database is flushed

@@ -77,7 +77,7 @@ def test_dispatch_extension_and_reopen_use_the_rules(people):
         services.request_extension(people.cg, o.number, 10, "需更换主管道")
         services.decide_extension(people.supervisor, o.number, approve=True)
     o.refresh_from_db()
-    assert o.reply_due_at == add_working_days(end_of(2025, 10, 10), 10) == end_of(2025, 10, 27)
+    assert o.reply_due_at == add_working_days(end_of(2025, 10, 10), 10) == end_of(2025, 10, 23)  # Oct 11 (Sat) is a working day
     with mock.patch("django.utils.timezone.now", return_value=at(2025, 10, 20, 9, 0)):
         services.reply(people.cg, o.number, "已修复")
         services.callback(people.operator, o.number, result="unsatisfied")

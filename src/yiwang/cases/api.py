@@ -70,11 +70,29 @@ def _detail(request, case):
     return selectors.case_detail(case, staff=request.auth.is_staff_role)
 
 
+def _refuse_nul(value, where: str = "_") -> None:
+    """NUL characters cannot be stored (PostgreSQL refuses them in text and JSON): a clear 422
+    instead of a database error. (Django's HTML forms already refuse them.)"""
+    if isinstance(value, str):
+        if "\x00" in value:
+            message = _("内容中含有不允许的控制字符（NUL），请删除后重试。")
+            raise ValidationFailed(message, code="invalid_characters", fields={where: [message]})
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            _refuse_nul(k, where)
+            _refuse_nul(v, f"{where}.{k}" if where != "_" else str(k))
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            _refuse_nul(v, where)
+
+
 @router.post("", response={200: CaseOut, 201: CaseOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut,
                            422: ErrorOut}, summary="提交申请（需 Idempotency-Key 请求头）")
 def create_case(request, payload: CaseIn):
     """The same `Idempotency-Key` again returns the same case (200) instead of creating a second."""
     channel = Channel.API if request.headers.get("Authorization") else Channel.WEB
+    _refuse_nul(payload.dict())
+    _refuse_nul(request.headers.get("Idempotency-Key", ""), "Idempotency-Key")
     case, created = services.submit(
         request.auth, item_code=payload.item_code, bundle_code=payload.bundle_code, form=payload.form,
         materials=[m.dict() for m in payload.materials], idempotency_key=request.headers.get("Idempotency-Key"),
@@ -94,6 +112,7 @@ class UploadOut(Schema):
 @router.post("/uploads", response={201: UploadOut, 401: ErrorOut, 403: ErrorOut, 422: ErrorOut},
              summary="上传申请材料（PDF/JPG/PNG，按内容识别类型）")
 def upload(request, file: File[UploadedFile], key: Form[str] = ""):
+    _refuse_nul([file.name or "", key], "file")
     uploads.check_size(file.size or 0, file.name or "file")  # before reading it into memory
     row = services.upload_material(request.auth, name=file.name or "file", data=file.read(), key=key)
     return Status(201, {"upload": row.upload_token, "name": row.name, "content_type": row.content_type,
@@ -102,6 +121,7 @@ def upload(request, file: File[UploadedFile], key: Form[str] = ""):
 
 @router.get("/{number}", response={200: CaseOut, 401: ErrorOut, 404: ErrorOut}, summary="办件详情、时间线与时限")
 def get_case(request, number: str):
+    _refuse_nul(number, "number")
     return _detail(request, selectors.case_for(request.auth, number))
 
 
@@ -129,8 +149,10 @@ def act(request, number: str, payload: ActionIn):
     resume, review, approve, reject, pay (provider, reference), withdraw, transfer (department),
     deliver (method, tracking_number). A move the case's state does not allow answers 409
     `illegal_transition`."""
-    selectors.case_for(request.auth, number)  # 404 for cases outside the caller's scope
+    _refuse_nul(number, "number")
     data = payload.dict(exclude_none=True)
+    _refuse_nul(data)
+    selectors.case_for(request.auth, number)  # 404 for cases outside the caller's scope
     if "materials" in data:
         data["materials"] = [dict(m) for m in data["materials"]]
     case = services.perform(request.auth, number, data.pop("action"), data)
@@ -170,6 +192,7 @@ class TaskActionIn(Schema):
 @inbox_router.post("/{task_id}", response={200: TaskOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut,
                                            422: ErrorOut}, summary="认领、退回或改派任务")
 def task_action(request, task_id: int, payload: TaskActionIn):
+    _refuse_nul(payload.dict())
     if payload.action == "claim":
         task = services.claim(request.auth, task_id)
     elif payload.action == "release":

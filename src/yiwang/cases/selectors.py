@@ -77,8 +77,10 @@ def _actor_shown(event, staff: bool) -> str:
 
 
 def case_detail(case: Case, *, staff: bool) -> dict:
-    light = sla.light(case.due_at, paused=case.clock_stopped_at is not None) if case.due_at and case.status in (
-        Status.IN_REVIEW, Status.SUSPENDED, Status.CORRECTION, Status.AWAITING_PAYMENT) else None
+    # while the clock is stopped the days left are those left when it stopped (they do not run down)
+    light = sla.light(case.due_at, now=case.clock_stopped_at, paused=case.clock_stopped_at is not None) \
+        if case.due_at and case.status in (Status.IN_REVIEW, Status.SUSPENDED, Status.CORRECTION,
+                                           Status.AWAITING_PAYMENT) else None
     return {
         "number": case.number,
         "title": case.title,

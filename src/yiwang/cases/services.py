@@ -245,7 +245,7 @@ def _check_form(version, form: dict) -> None:
                                fields={f"form.{k}": v for k, v in errors.items()})
 
 
-def _check_materials(version, attached: dict[str, CaseMaterial]) -> None:
+def _check_materials(version, attached: dict[str, list[CaseMaterial]]) -> None:
     missing = [m for m in version.materials.all()
                if m.requirement == "required" and m.applicant_submits and m.key not in attached]
     if missing:
@@ -256,21 +256,35 @@ def _check_materials(version, attached: dict[str, CaseMaterial]) -> None:
         )
 
 
-def _claim_uploads(actor: Actor, materials: list[dict]) -> dict[str, CaseMaterial]:
+def _claim_uploads(actor: Actor, materials: list[dict]) -> dict[str, list[CaseMaterial]]:
     """Materials named in a submission: ``[{key, upload}]`` where upload is a token from
-    :func:`upload_material`. Each must belong to the submitter and not be used yet."""
-    attached: dict[str, CaseMaterial] = {}
-    entries = [(str(e.get("key", "")), str(e.get("upload", ""))) for e in materials or []]
+    :func:`upload_material`. Each must belong to the submitter and not be used yet; one material
+    may have several files (pages), and one file serves one material only."""
+    attached: dict[str, list[CaseMaterial]] = {}
+    entries = [(str(e.get("key", "")).strip(), str(e.get("upload", ""))) for e in materials or []]
     rows = {r.upload_token: r for r in CaseMaterial.objects.filter(
         upload_token__in=[token for _key, token in entries], uploaded_by=actor.user, case__isnull=True)} if entries else {}
+    seen: set[str] = set()
     for key, token in entries:
+        if not key or len(key) > 64:
+            raise ValidationFailed(_("材料标识无效。"), code="material_key_invalid",
+                                   fields={"materials": [_("每份材料须注明 1–64 个字符的材料标识（key）。")]})
         row = rows.get(token)
-        if row is None:
+        if row is None or token in seen:
             raise ValidationFailed(_("材料“%(key)s”的上传凭证无效或已使用。") % {"key": key}, code="upload_invalid",
                                    fields={f"materials.{key}": [_("请重新上传。")]})
+        seen.add(token)
         row.material_key = key
-        attached[key] = row
+        attached.setdefault(key, []).append(row)
     return attached
+
+
+def _attach(case: Case, attached: dict[str, list[CaseMaterial]]) -> None:
+    for rows in attached.values():
+        for row in rows:
+            row.case = case
+            row.upload_token = None
+            row.save(update_fields=["case", "material_key", "upload_token"])
 
 
 def upload_material(actor: Actor, *, name: str, data: bytes, key: str = "", source: str = "applicant") -> CaseMaterial:
@@ -364,10 +378,7 @@ def _submit_item(actor, item_code, form, materials, channel, consent) -> Case:
     _check_materials(version, attached)
     case = _new_case(actor, version=version, title=version.name, department=item.department, form=form,
                      channel=channel, consent=consent)
-    for row in attached.values():
-        row.case = case
-        row.upload_token = None
-        row.save(update_fields=["case", "material_key", "upload_token"])
+    _attach(case, attached)
     _event(case, "submit", Status.DRAFT, actor, data={"channel": channel, "item": item.code,
                                                       "version": version.number, "materials": sorted(attached)})
     transaction.on_commit(lambda: _notify(case, _("申请已提交，等待受理。")))
@@ -400,10 +411,7 @@ def _submit_bundle(actor, bundle_code, form, materials, channel, consent) -> Cas
     # the bundle's own promise, or else the slowest item's (as the bundle guide shows it)
     parent.promised_days = bundle.promised_limit_days or max([v.promised_limit_days or 0 for v in versions] or [0])
     parent.save(update_fields=["promised_days"])
-    for row in attached.values():
-        row.case = parent
-        row.upload_token = None
-        row.save(update_fields=["case", "material_key", "upload_token"])
+    _attach(parent, attached)
     _event(parent, "submit", Status.DRAFT, actor, data={"channel": channel, "bundle": bundle.code,
                                                         "items": [v.item.code for v in versions]})
     for v in versions:
@@ -533,11 +541,9 @@ def resubmit(actor: Actor, number: str, form: dict | None = None, materials: lis
             _check_form(case.item_version, form)
         case.form_data = form
     attached = _claim_uploads(actor, materials or [])
-    for key, row in attached.items():
+    for key in attached:  # a corrected material replaces the earlier files of that material
         CaseMaterial.objects.filter(case=case, material_key=key).update(superseded=True)
-        row.case = case
-        row.upload_token = None
-        row.save(update_fields=["case", "material_key", "upload_token"])
+    _attach(case, attached)
     lost = _restart_clock(case, timezone.now())
     case.correction_items = []
     case.save()

@@ -98,6 +98,13 @@ def _keyword_problems(props: dict) -> list[str]:
     return problems
 
 
+def with_order(schema: dict) -> dict:
+    """The schema with an explicit ``x-order`` (PostgreSQL's jsonb does not keep key order)."""
+    if not schema or "x-order" in schema:
+        return schema
+    return {**schema, "x-order": list(schema.get("properties", {}))}
+
+
 def ordered_fields(schema: dict) -> list[dict]:
     """The fields in display order: [{key, title, type, required, ...spec}]."""
     if not schema:

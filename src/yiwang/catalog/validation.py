@@ -351,8 +351,11 @@ def clean_item(raw: dict, *, departments: dict | None = None, with_materials: bo
     _list_of_objects(out, "process", ("step",), str(_("办理流程")))
     _list_of_objects(out, "special_procedures", ("name",), str(_("特别程序")))
     if "form_schema" in d:
-        for message in formschema.schema_problems(d["form_schema"]):
+        problems = formschema.schema_problems(d["form_schema"])
+        for message in problems:
             out.add(f["form_schema"], message)
+        if not problems:
+            d["form_schema"] = formschema.with_order(d["form_schema"])
     if with_materials:
         materials = raw.get("materials", [])
         if not isinstance(materials, list):

@@ -102,6 +102,8 @@ class CalendarDayOut(Schema):
 
 @router.get("/calendar/days", response=list[CalendarDayOut], auth=None, summary="节假日与调休")
 def calendar_days(request, year: int):
+    if not 1 <= year <= 9999:  # a date's year: anything else would overflow the query (500)
+        raise ValidationFailed(_("年份应在 1 到 9999 之间。"), fields={"year": [_("超出范围。")]})
     return list(CalendarDay.objects.filter(date__year=year).values("date", "kind", "name", "source"))
 
 

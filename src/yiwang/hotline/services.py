@@ -255,17 +255,43 @@ def resolve_location(*, lat=None, lng=None, address: str = "", address_id: str =
             raise ValidationFailed(message, code="address_id_unknown", fields={"address_id": [message]})
         return Location(grid.centre_lng, grid.centre_lat, grid.pk, grid.community_id, grid.street_id)
     if address:
-        for code, name, parent in Division.objects.filter(level="community").values_list("code", "name", "parent_id"):
-            if name and name in address:
-                return Location(community_id=code, street_id=parent)
-        for code, name in Division.objects.filter(level="street").values_list("code", "name"):
-            if name and name in address:
-                return Location(street_id=code)
+        hit = gazetteer_lookup(address)
+        if hit is not None:
+            return Location(community_id=hit[0], street_id=hit[1])
         return Location()
     if required:
         message = _("请提供位置：经纬度或地址。")
         raise ValidationFailed(message, code="location_required", fields={field: [message]})
     return Location()
+
+
+def gazetteer() -> list[tuple[str, str, str]]:
+    """Place names → (community code, street code), longest first: residential estates and roads of
+    the demo district's communities (a deployment loads its address database instead), then the
+    names of communities and streets themselves."""
+    from yiwang.core.demo.geo import STREETS
+
+    rows = {code: parent for code, parent in Division.objects.filter(level="community").values_list("code",
+                                                                                                  "parent_id")}
+    names: dict[str, tuple[str, str]] = {}
+    for street in STREETS:
+        for c in street.communities:
+            if c.code in rows:
+                for word in (*c.estates, *c.roads):
+                    if len(word) >= 3:
+                        names.setdefault(word, (c.code, street.code))
+    for code, name, parent in Division.objects.filter(level="community").values_list("code", "name", "parent_id"):
+        names[name] = (code, parent)
+    for code, name in Division.objects.filter(level="street").values_list("code", "name"):
+        names.setdefault(name, ("", code))
+    return sorted(((w, c, s) for w, (c, s) in names.items()), key=lambda t: -len(t[0]))
+
+
+def gazetteer_lookup(address: str) -> tuple[str | None, str] | None:
+    for word, community, street in gazetteer():
+        if word in address:
+            return (community or None, street)
+    return None
 
 
 def _title(text: str, title: str | None) -> str:

@@ -1,0 +1,445 @@
+"""The demo district's data registries, generated deterministically for the demo citizens and
+enterprises already in the database (``manage.py load_demo`` first), and the catalog entries,
+clients and grants that let the case pipeline use them. ``manage.py load_demo_exchange`` loads it;
+a second run creates nothing.
+
+Every value is derived from the person's or enterprise's own record (name, gender, birth date,
+address, community) and a random generator seeded by their number, so spouses name each other,
+children's birth certificates name their parents, and the enterprise registry is the enterprise
+table itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import random
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+REFERENCE_DAY = date(2026, 1, 1)  # ages are computed on this day, so the data does not drift
+PIPELINE_PURPOSE = "一网通办办件“免提交”材料自动调取（申请人授权，按办件记录用途）"
+PIPELINE_ITEMS: list[str] = []
+
+# code: (name, provider, subject kind, share class, frequency, licence types, legal basis, conditions, fields)
+RESOURCES: dict[str, tuple] = {
+    "GA-HJXX": ("人口户籍信息", "YX-GA", "resident_id", "unconditional", "realtime", ["JMSFZ"],
+                "《中华人民共和国户口登记条例》；《中华人民共和国居民身份证法》；《政务信息资源共享管理暂行办法》（国发〔2016〕51号）：人口基础信息无条件共享",
+                "", [("name", "姓名"), ("gender", "性别"), ("birth_date", "出生日期"), ("ethnicity", "民族"),
+                     ("address", "住址"), ("household_division", "户籍地"), ("household_number", "户号"),
+                     ("relation", "与户主关系")]),
+    "MZ-HYDJ": ("婚姻登记信息", "YX-MZ", "resident_id", "conditional", "realtime", ["JHZ"],
+                "《婚姻登记条例》；《政务信息资源共享管理暂行办法》（国发〔2016〕51号）",
+                "仅用于办理须核验婚姻状况的政务服务事项（户籍、住房保障、社会救助、不动产登记等），不得用于其他用途",
+                [("marital_status", "婚姻状况"), ("spouse_name", "配偶姓名"), ("spouse_id", "配偶身份证号码"),
+                 ("registered_on", "登记日期"), ("certificate_no", "结婚证字号"), ("registry", "登记机关")]),
+    "WJ-CSYXZM": ("出生医学证明信息", "YX-WJW", "resident_id", "conditional", "daily", ["CSYXZM"],
+                  "《中华人民共和国母婴保健法》第二十三条；《出生医学证明管理办法》",
+                  "用于出生登记、预防接种、入学、医保参保等事项，按最小必要原则申请信息项",
+                  [("child_name", "新生儿姓名"), ("gender", "性别"), ("birth_date", "出生日期"),
+                   ("birth_place", "出生地点"), ("mother_name", "母亲姓名"), ("father_name", "父亲姓名"),
+                   ("certificate_no", "出生医学证明编号")]),
+    "SC-QYDJ": ("企业登记信息", "YX-SCJG", "uscc", "unconditional", "realtime", ["YYZZ"],
+                "《中华人民共和国市场主体登记管理条例》；《企业信息公示暂行条例》；国发〔2016〕51号：法人单位基础信息无条件共享",
+                "", [("name", "名称"), ("subject_type", "主体类型"), ("legal_representative", "法定代表人"),
+                     ("address", "住所"), ("established", "成立日期"), ("registered_capital", "注册资本（万元）"),
+                     ("business_scope", "经营范围"), ("status", "登记状态")]),
+    "RS-CBJF": ("社会保险参保缴费信息", "YX-RS", "resident_id", "conditional", "monthly", [],
+                "《中华人民共和国社会保险法》第七十四条；国发〔2016〕51号",
+                "用于社会保障待遇、住房保障、积分入学等须核验参保情况的事项",
+                [("status", "参保状态"), ("employer", "参保单位"), ("insurance_types", "参保险种"),
+                 ("first_enrolled", "首次参保年月"), ("paid_months", "累计缴费月数")]),
+    "ZRZY-BDC": ("不动产登记信息", "YX-ZRZY", "resident_id", "conditional", "daily", ["BDCQZS"],
+                 "《不动产登记暂行条例》第二十七条；《不动产登记资料查询暂行办法》",
+                 "仅限办理与不动产相关的政务服务事项，不得泄露权利人信息",
+                 [("certificate_no", "不动产权证号"), ("location", "坐落"), ("area", "建筑面积（平方米）"),
+                  ("use", "用途"), ("ownership", "共有情况"), ("co_owner", "共有人"), ("registered_on", "登记日期")]),
+    "SW-WSZM": ("税收完税信息", "YX-SWJ", "resident_id", "conditional", "monthly", [],
+                "《中华人民共和国税收征收管理法》第八条、第八十六条；国发〔2016〕51号",
+                "用于须核验纳税情况的事项（人才认定、住房保障等），不得用于其他用途",
+                [("tax_year", "纳税年度"), ("tax_type", "税种"), ("amount", "已缴税额（元）"),
+                 ("certificate_no", "完税证明编号")]),
+    "JY-XLXX": ("学历学位信息", "YX-JYJ", "resident_id", "conditional", "yearly", [],
+                "《中华人民共和国教育法》；《高等学校学生学籍学历电子注册办法》",
+                "用于教师资格认定、人才引进、职称评审等须核验学历的事项",
+                [("education", "学历"), ("school", "毕业院校"), ("major", "专业"), ("graduated", "毕业年份")]),
+    "WJ-JKZM": ("从业人员健康证明信息", "YX-WJW", "resident_id", "conditional", "daily", [],
+                "《中华人民共和国食品安全法》第四十五条；《公共场所卫生管理条例》",
+                "用于食品经营、公共场所卫生许可等事项核验从业人员健康状况",
+                [("certificate_no", "健康证明编号"), ("issued_on", "体检日期"), ("valid_until", "有效期至"),
+                 ("result", "体检结论")]),
+    "GA-WFFZ": ("违法犯罪记录信息", "YX-GA", "resident_id", "not_shared", "realtime", [],
+                "《中华人民共和国治安管理处罚法》；《公安机关办理犯罪记录查询工作规定》",
+                "依《公安机关办理犯罪记录查询工作规定》仅依申请向本人或依法查询的机关出具，不纳入部门间共享",
+                [("has_record", "有无犯罪记录")]),
+}
+
+#: Grants besides the pipeline's: (resource, grantee, fields or None for all, purpose)
+DEPARTMENT_GRANTS = (
+    ("RS-CBJF", "YX-MZ", ["status", "employer", "paid_months"], "最低生活保障、临时救助审核时核验家庭成员就业参保情况"),
+    ("WJ-CSYXZM", "YX-GA", None, "出生登记（新生儿落户）核验出生医学证明"),
+    ("MZ-HYDJ", "YX-ZRZY", ["marital_status", "spouse_name", "registered_on"], "不动产转移、继承登记核验婚姻状况"),
+)
+
+#: Pending requests for the supervisor and steward pages: (resource, requester, fields, purpose, working days ago)
+PENDING_REQUESTS = (
+    ("ZRZY-BDC", "YX-JYJ", ["location", "registered_on"], "义务教育新生入学学区房产核验", 14),
+    ("MZ-HYDJ", "YX-GJJ", ["marital_status", "spouse_name"], "住房公积金提取核验配偶关系", 2),
+)
+
+HOSPITALS = ("云溪区人民医院", "云溪区妇幼保健院", "江东市第一人民医院", "江东市妇幼保健院")
+ETHNICITIES = (("汉族", 920), ("回族", 20), ("满族", 15), ("壮族", 10), ("苗族", 10), ("土家族", 10), ("蒙古族", 8),
+               ("彝族", 7))
+SCHOOLS = ("江东大学", "江东师范学院", "江东职业技术学院", "南京大学", "东南大学", "江苏大学", "苏州大学",
+           "江东市云溪中学", "江东广播电视大学")
+MAJORS = ("汉语言文学", "计算机科学与技术", "会计学", "临床医学", "机械设计制造及其自动化", "法学", "护理学",
+          "市场营销", "土木工程", "学前教育")
+
+
+def demo_client_secret(key_id: str) -> str:
+    """Fixed per key id, so the demo clients' printed secrets survive re-runs (demo only)."""
+    return hmac.new(b"yiwang-demo-exchange", key_id.encode(), hashlib.sha256).hexdigest()
+
+
+@dataclass
+class Person:
+    number: str
+    name: str
+    gender: str  # M | F
+    birth: date
+    address: str
+    division: str  # community name chain
+
+    @property
+    def age(self) -> int:
+        b = self.birth
+        return REFERENCE_DAY.year - b.year - ((REFERENCE_DAY.month, REFERENCE_DAY.day) < (b.month, b.day))
+
+
+def _rng(*parts) -> random.Random:
+    return random.Random(":".join(["yiwang-exchange", *map(str, parts)]))
+
+
+def _weighted(rng, pairs):
+    items, weights = zip(*pairs)
+    return rng.choices(items, weights=weights, k=1)[0]
+
+
+def _people() -> list[Person]:
+    from yiwang.accounts.models import User
+
+    rows = []
+    for u in User.objects.filter(kind=User.Kind.CITIZEN).select_related("division", "division__parent"):
+        if not u.id_number or not u.birth_date:
+            continue
+        chain = ""
+        if u.division_id:
+            street = u.division.parent.name if u.division.parent_id else ""
+            chain = f"{street}{u.division.name}"
+        rows.append(Person(u.id_number, u.name, u.gender or "M", u.birth_date, u.address, chain))
+    rows.sort(key=lambda p: p.number)
+    return rows
+
+
+def _fmt(d: date) -> str:
+    return d.isoformat()
+
+
+def _marriages(people: list[Person]) -> dict[str, dict]:
+    """Pairs of demo residents who married each other (some divorced since), deterministic."""
+    rng = _rng("marriage")
+    men = [p for p in people if p.gender == "M" and p.age >= 23]
+    women = [p for p in people if p.gender == "F" and p.age >= 21]
+    rng.shuffle(men)
+    rng.shuffle(women)
+    taken: set[str] = set()
+    out: dict[str, dict] = {}
+    for man in men:
+        if rng.random() > 0.72:
+            continue
+        partner = next((w for w in women if w.number not in taken and abs(w.birth.year - man.birth.year) <= 5), None)
+        if partner is None:
+            continue
+        taken.add(partner.number)
+        youngest = max(man.birth, partner.birth)
+        earliest = date(max(youngest.year + 22, 1980), 1, 1)
+        latest = date(2025, 12, 31)
+        if earliest > latest:
+            earliest = latest - timedelta(days=200)
+        span = (latest - earliest).days
+        registered = earliest + timedelta(days=rng.randrange(max(span, 1)))
+        divorced = rng.random() < 0.08
+        no = f"J329002-{registered.year}-{rng.randrange(1, 999999):06d}"
+        for me, other in ((man, partner), (partner, man)):
+            out[me.number] = {
+                "marital_status": "离婚" if divorced else "已婚",
+                "spouse_name": other.name, "spouse_id": other.number,
+                "registered_on": _fmt(registered), "certificate_no": no,
+                "registry": "云溪区民政局婚姻登记处",
+            }
+    return out
+
+
+def generate(people: list[Person], enterprises) -> dict[str, list[tuple[str, dict]]]:
+    """{resource code: [(subject number, values)]} for the demo registries."""
+    marriages = _marriages(people)
+    by_number = {p.number: p for p in people}
+    employers = [e.name for e in enterprises if e.is_active] or ["云溪区人民医院"]
+    out: dict[str, list[tuple[str, dict]]] = {code: [] for code in RESOURCES}
+
+    # 人口户籍信息
+    for p in people:
+        rng = _rng("hj", p.number)
+        local = p.number.startswith("329002") or rng.random() < 0.7
+        household = f"江苏省江东市云溪区{p.division}" if local else f"外地户籍（行政区划 {p.number[:6]}）"
+        wife = marriages.get(p.number, {}).get("marital_status") == "已婚" and p.gender == "F"
+        out["GA-HJXX"].append((p.number, {
+            "name": p.name, "gender": "男" if p.gender == "M" else "女", "birth_date": _fmt(p.birth),
+            "ethnicity": _weighted(rng, ETHNICITIES), "address": p.address, "household_division": household,
+            "household_number": f"{p.number[:6]}{rng.randrange(10 ** 6):06d}",
+            "relation": "子女" if p.age < 18 else ("配偶" if wife else "户主"),
+        }))
+
+    # 婚姻登记信息
+    for number in sorted(marriages):
+        out["MZ-HYDJ"].append((number, marriages[number]))
+
+    # 出生医学证明信息: residents born in 2000 or later, parents found among registered couples
+    couples = {}
+    for number, m in marriages.items():
+        me = by_number[number]
+        if me.gender == "F" and m["marital_status"] == "已婚":
+            couples[number] = (me, by_number.get(m["spouse_id"]), date.fromisoformat(m["registered_on"]))
+    mothers = sorted(couples.values(), key=lambda c: c[0].number)
+    for p in people:
+        if p.birth.year < 2000:
+            continue
+        rng = _rng("birth", p.number)
+        fitting = [c for c in mothers if c[2] <= p.birth and 20 <= (p.birth.year - c[0].birth.year) <= 42]
+        if fitting:
+            mother, father, _reg = rng.choice(fitting)
+            mother_name, father_name = mother.name, father.name if father else ""
+        else:
+            from yiwang.core.demo.people import NameMaker
+
+            names = NameMaker(rng)
+            mother_name, father_name = names.name("F", p.birth.year - 28), p.name[0] + names.name("M", p.birth.year - 30)[1:]
+        out["WJ-CSYXZM"].append((p.number, {
+            "child_name": p.name, "gender": "男" if p.gender == "M" else "女", "birth_date": _fmt(p.birth),
+            "birth_place": rng.choice(HOSPITALS), "mother_name": mother_name, "father_name": father_name,
+            "certificate_no": f"{'NOPQ'[p.birth.year % 4]}{rng.randrange(10 ** 9):09d}",
+        }))
+
+    # 企业登记信息: the enterprise table itself
+    for e in enterprises:
+        out["SC-QYDJ"].append((e.uscc, {
+            "name": e.name, "subject_type": e.get_subject_type_display(),
+            "legal_representative": e.legal_representative, "address": e.address,
+            "established": _fmt(e.established) if e.established else "",
+            "registered_capital": str(e.registered_capital) if e.registered_capital is not None else "",
+            "business_scope": e.business_scope, "status": "存续" if e.is_active else "注销",
+        }))
+
+    for p in people:
+        rng = _rng("rs", p.number)
+        retired = p.age >= (60 if p.gender == "M" else 55)
+        employed = None
+        if 18 <= p.age and not retired and rng.random() < 0.9:
+            employed = rng.choice(employers) if rng.random() < 0.85 else "灵活就业人员"
+            start = max(p.birth.year + 20, 1995)
+            months = max(1, (2025 - start) * 12 + 12 - rng.randrange(0, 24))
+            out["RS-CBJF"].append((p.number, {
+                "status": "正常参保缴费", "employer": employed,
+                "insurance_types": "养老、医疗" if employed == "灵活就业人员" else "养老、医疗、失业、工伤、生育",
+                "first_enrolled": f"{start}-{rng.randrange(1, 13):02d}", "paid_months": months,
+            }))
+        elif retired:
+            out["RS-CBJF"].append((p.number, {
+                "status": "退休（按月领取基本养老金）", "employer": "", "insurance_types": "养老、医疗",
+                "first_enrolled": f"{max(p.birth.year + 20, 1992)}-01", "paid_months": rng.randrange(180, 480),
+            }))
+        # 税收完税信息
+        if employed and employed != "灵活就业人员" and rng.random() < 0.6:
+            out["SW-WSZM"].append((p.number, {
+                "tax_year": "2025", "tax_type": "个人所得税（工资薪金所得）",
+                "amount": f"{rng.randrange(300, 48000)}.{rng.randrange(100):02d}",
+                "certificate_no": f"(2025)苏电完{rng.randrange(10 ** 10):010d}",
+            }))
+        # 学历学位信息
+        if p.age >= 22 and rng.random() < 0.7:
+            level = _weighted(rng, (("大学本科", 40), ("大学专科", 30), ("硕士研究生", 10), ("高中", 20)))
+            grad = p.birth.year + {"大学本科": 22, "大学专科": 21, "硕士研究生": 25, "高中": 18}[level]
+            out["JY-XLXX"].append((p.number, {
+                "education": level, "school": rng.choice(SCHOOLS[-2:] if level == "高中" else SCHOOLS[:-2]),
+                "major": "" if level == "高中" else rng.choice(MAJORS), "graduated": str(grad),
+            }))
+        # 从业人员健康证明信息
+        if 18 <= p.age < 60 and rng.random() < 0.12:
+            issued = date(2025, 1, 1) + timedelta(days=rng.randrange(365))
+            out["WJ-JKZM"].append((p.number, {
+                "certificate_no": f"JK329002{issued:%Y}{rng.randrange(10 ** 6):06d}", "issued_on": _fmt(issued),
+                "valid_until": _fmt(issued + timedelta(days=365)), "result": "合格",
+            }))
+
+    # 不动产登记信息: couples first (most own jointly), then single adults
+    done: set[str] = set()
+    for number in sorted(marriages):
+        m = marriages[number]
+        if number in done or m["marital_status"] != "已婚":
+            continue
+        me, spouse = by_number[number], by_number[m["spouse_id"]]
+        done.update({number, spouse.number})
+        rng = _rng("bdc", min(number, spouse.number))
+        if rng.random() >= 0.7:
+            continue
+        husband = me if me.gender == "M" else spouse
+        year = rng.randrange(max(date.fromisoformat(m["registered_on"]).year, 2016), 2026)
+        cert = f"苏（{year}）江东市不动产权第{rng.randrange(10 ** 7):07d}号"
+        area = f"{rng.randrange(55, 180)}.{rng.randrange(100):02d}"
+        registered = date(year, rng.randrange(1, 13), rng.randrange(1, 29))
+        for a, b in ((me, spouse), (spouse, me)):
+            out["ZRZY-BDC"].append((a.number, {
+                "certificate_no": cert, "location": husband.address, "area": area, "use": "住宅",
+                "ownership": "共同共有", "co_owner": b.name, "registered_on": _fmt(registered)}))
+    for p in people:
+        if p.number in done or p.age < 25:
+            continue
+        rng = _rng("bdc", p.number)
+        if rng.random() >= 0.45:
+            continue
+        year = rng.randrange(2016, 2026)
+        out["ZRZY-BDC"].append((p.number, {
+            "certificate_no": f"苏（{year}）江东市不动产权第{rng.randrange(10 ** 7):07d}号", "location": p.address,
+            "area": f"{rng.randrange(45, 160)}.{rng.randrange(100):02d}", "use": "住宅", "ownership": "单独所有",
+            "co_owner": "", "registered_on": _fmt(date(year, rng.randrange(1, 13), rng.randrange(1, 29)))}))
+    return out
+
+
+def load(stdout=None) -> dict[str, dict[str, int]]:
+    """Load (or complete) the demo exchange. Returns ``{what: {"created": n, "existing": m}}``."""
+    from yiwang.accounts.models import Enterprise
+    from yiwang.core import audit
+    from yiwang.core.models import Department
+    from yiwang.core.workdays import add_working_days, end_of_day
+
+    from . import services
+    from .models import (
+        DataResource,
+        ExchangeClient,
+        Grant,
+        RequestStatus,
+        ResourceStatus,
+        ShareClass,
+        ShareRequest,
+    )
+
+    counts: dict[str, dict[str, int]] = {}
+
+    def count(key, created, existing):
+        counts[key] = {"created": created, "existing": existing}
+        if stdout is not None:
+            stdout.write(f"  {key}: {created} created, {existing} existing\n")
+
+    depts = {d.code: d for d in Department.objects.all()}
+    platform_code = services.platform_department_code()
+    needed = {spec[1] for spec in RESOURCES.values()} | {platform_code}
+    missing = sorted(needed - set(depts))
+    if missing:
+        raise RuntimeError("demo departments missing (run `manage.py load_demo` first): " + ", ".join(missing))
+    now = timezone.now()
+    today = timezone.localdate()
+    until = today + timedelta(days=3 * 365)
+    with transaction.atomic():
+        # catalog
+        have = {r.code: r for r in DataResource.objects.filter(code__in=list(RESOURCES))}
+        created = 0
+        for code, (name, provider, kind, share, freq, licences, basis, conditions, fields) in RESOURCES.items():
+            if code in have:
+                continue
+            have[code] = DataResource.objects.create(
+                code=code, name=name, provider=depts[provider], subject_kind=kind, share_class=share,
+                update_frequency=freq, licence_types=licences, legal_basis=basis, share_conditions=conditions,
+                description=f"{depts[provider].name}提供的{name}。",
+                fields=[{"key": k, "name": n} for k, n in fields], status=ResourceStatus.PUBLISHED, published_at=now)
+            created += 1
+        count("resources", created, len(RESOURCES) - created)
+
+        # clients: one per provider department and the platform's (the case pipeline)
+        wanted = sorted({spec[1] for spec in RESOURCES.values()} | {platform_code})
+        existing_clients = set(ExchangeClient.objects.values_list("key_id", flat=True))
+        created = 0
+        for code in wanted:
+            key_id = f"{code.lower()}-demo"
+            if key_id in existing_clients:
+                continue
+            name = "一网通办平台（办件自动调取）" if code == platform_code else f"{depts[code].short_name or depts[code].name}业务系统"
+            ExchangeClient.objects.create(key_id=key_id, name=name, department=depts[code],
+                                          secret=demo_client_secret(key_id), rate_per_minute=1200)
+            created += 1
+        count("clients", created, len(wanted) - created)
+
+        # registries (pushed once: a resource that already has records is left as it is)
+        people = _people()
+        enterprises = list(Enterprise.objects.order_by("uscc"))
+        data = generate(people, enterprises)
+        created = existing = 0
+        for code, rows in data.items():
+            resource = have[code]
+            if not rows or resource.records.exists():
+                existing += resource.records.count()
+                continue
+            kind = resource.subject_kind
+            batch = services.store_records(
+                resource, "full", [(services.subject_bidx(kind, n), dict(sorted(v.items())), None) for n, v in rows])
+            created += batch.upserted
+        count("records", created, existing)
+
+        # grants: the pipeline's (platform department) for every shared resource, and a few others
+        created = existing = 0
+        plan = [(code, platform_code, None, PIPELINE_PURPOSE) for code, spec in RESOURCES.items()
+                if spec[3] != ShareClass.NOT_SHARED]
+        plan += list(DEPARTMENT_GRANTS)
+        for code, grantee, fields, purpose in plan:
+            resource = have[code]
+            if Grant.objects.filter(resource=resource, grantee=depts[grantee]).exists():
+                existing += 1
+                continue
+            fields = fields or resource.field_keys
+            req = ShareRequest.objects.create(
+                resource=resource, requester=depts[grantee], purpose=purpose, items=[], fields=fields,
+                requested_until=until, status=RequestStatus.APPROVED, created_at=now, decided_at=now,
+                reason="演示数据：已同意" if resource.share_class == ShareClass.CONDITIONAL else "无条件共享资源，自动同意。")
+            Grant.objects.create(resource=resource, grantee=depts[grantee], request=req, fields=fields,
+                                 purpose=purpose, items=[], expires_at=end_of_day(until))
+            created += 1
+        count("grants", created, existing)
+
+        # pending requests (one of them past its 10-working-day answer date)
+        created = existing = 0
+        for code, requester, fields, purpose, days_ago in PENDING_REQUESTS:
+            resource = have[code]
+            if ShareRequest.objects.filter(resource=resource, requester=depts[requester]).exists():
+                existing += 1
+                continue
+            at = now - timedelta(days=days_ago * 7 // 5 + 1)
+            ShareRequest.objects.create(
+                resource=resource, requester=depts[requester], purpose=purpose, fields=fields,
+                requested_until=until, created_at=at, due_at=add_working_days(at, services.ANSWER_WORKING_DAYS))
+            created += 1
+        count("pending_requests", created, existing)
+        if any(c["created"] for c in counts.values()):
+            audit.record("demo.exchange_loaded", ("demo", "exchange"), data=counts, role="system")
+    services.flag_overdue_requests()
+    return counts
+
+
+def client_credentials() -> list[dict]:
+    """The demo clients with their (demo-only) secrets, for scripts and the docs."""
+    from .models import ExchangeClient
+
+    return [{"key_id": c.key_id, "secret": demo_client_secret(c.key_id), "department": c.department.code,
+             "name": c.name}
+            for c in ExchangeClient.objects.select_related("department").filter(key_id__endswith="-demo")]
