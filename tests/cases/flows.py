@@ -12,7 +12,6 @@ from __future__ import annotations
 import threading
 
 from django.db import connections
-from django.test import Client
 
 from yiwang.accounts.actor import Actor, staff_actor
 from yiwang.cases import payments, services
@@ -259,9 +258,4 @@ def in_threads(n: int, fn) -> list:
     return results
 
 
-def new_client() -> Client:
-    return Client()
-
-
 STATES = ["draft"] + list(PATHS)  # every Status, "+" marks a variant of one
-OPEN = {Status.SUBMITTED, Status.CORRECTION, Status.IN_REVIEW, Status.SUSPENDED}
