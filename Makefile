@@ -51,6 +51,8 @@ migrate: install
 demo: migrate
 	$(PY) manage.py load_demo
 	$(PY) manage.py load_demo_catalog
+	$(PY) manage.py load_demo_exchange
+	$(PY) manage.py load_demo_hotline
 	$(PY) manage.py init_licence_ca
 	$(PY) manage.py load_demo_licences
 	$(PY) manage.py load_demo_cases

@@ -325,7 +325,7 @@ def run_database(kind: str, args) -> dict:
     log = open(workdir / "gunicorn.log", "wb")
     proc = subprocess.Popen([GUNICORN, "yiwang.wsgi:application", "-c", "gunicorn.conf.py", "--bind",
                              f"127.0.0.1:{port}"], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    result: dict = {"db": kind, "setup_s": setup_s, "workdir": str(workdir)}
+    result: dict = {"db": kind, "setup_s": setup_s, "workdir": str(workdir), "load_before": os.getloadavg()[0]}
     try:
         wait_ready(port, proc)
         cursors = [0] * len(data["clients"])
@@ -408,7 +408,8 @@ def report(results: list[dict], args) -> str:
     lines = [
         f"clients {args.clients}, {args.duration:.0f} s per endpoint, gunicorn {args.workers} workers × "
         f"{args.threads or os.environ.get('WEB_THREADS', '4')} threads, python {sys.version.split()[0]}, "
-        f"{os.cpu_count()} CPUs",
+        f"{os.cpu_count()} CPUs; 1-minute load average before each run: "
+        + ", ".join(f"{r['db']} {r['load_before']:.1f}" for r in results),
         "",
         "| database | endpoint | requests | ok/s | p50 ms | p99 ms | max ms | errors | ratio full/floor | worker peak RSS MB |",
         "|---|---|---|---|---|---|---|---|---|---|",
@@ -459,6 +460,9 @@ def main():
     parser.add_argument("--no-redis", action="store_true", help="PostgreSQL runs use the database cache")
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL database")
     parser.add_argument("--json", help="also write the raw results here")
+    parser.add_argument("--wait-load", type=float, default=0.0,
+                        help="on a shared machine: wait until the 1-minute load average is below this")
+    parser.add_argument("--wait-max", type=float, default=900.0, help="…but not longer than this (seconds)")
     parser.add_argument("--phase", choices=["setup", "verify"], help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     parser.add_argument("--per-client", type=int, default=0, help=argparse.SUPPRESS)
@@ -469,6 +473,12 @@ def main():
         return phase_verify(args.out)
     results = []
     for kind in args.db:
+        if args.wait_load:
+            waited = 0.0
+            while os.getloadavg()[0] > args.wait_load and waited < args.wait_max:
+                time.sleep(10)
+                waited += 10
+            print(f"== load average {os.getloadavg()[0]:.1f} (waited {waited:.0f} s)", file=sys.stderr)
         print(f"== {kind}: setting up, then {args.warmup:.0f}+{args.duration:.0f} s per endpoint…", file=sys.stderr)
         results.append(run_database(kind, args))
     if args.json:

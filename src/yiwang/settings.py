@@ -126,6 +126,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
+    "yiwang.core.middleware.RejectNulMiddleware",
 ]
 
 ROOT_URLCONF = "yiwang.urls"
@@ -213,6 +214,7 @@ if TESTING:
 API_TOKEN_TTL = timedelta(hours=int(env("API_TOKEN_TTL_HOURS", "8")))
 SMS_LOGIN_CODE_TTL = timedelta(minutes=5)
 SESSION_COOKIE_AGE = 8 * 3600
+SESSION_ENGINE = "yiwang.core.sessions"  # database sessions; forged keys are no session (see the module)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 # django-axes: lock a login (per login name and address) after 5 failures for 15 minutes.

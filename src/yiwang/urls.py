@@ -20,12 +20,12 @@ admin.site.index_title = "平台管理"
 admin.site.login = lambda request, extra_context=None: web_views.staff_login_redirect(request)
 
 # The OpenID Connect provider: metadata, authorize/token, JWKS and userinfo. Not DOT's application
-# management or dynamic client registration views: relying parties are registered by the platform
-# admin (in /admin/), never by any signed-in person.
+# management, dynamic client registration or device-flow views: relying parties are registered by
+# the platform admin (in /admin/), never by any signed-in person.
 _oauth_patterns = [
     path("authorize/", OidcAuthorizationView.as_view(), name="authorize"),
     *(p for p in oauth_urls.metadata_urlpatterns + oauth_urls.base_urlpatterns + oauth_urls.oidc_urlpatterns
-      if p.name != "authorize"),
+      if p.name != "authorize" and not p.name.startswith("device")),  # no device flow: kiosks use the API
 ]
 
 urlpatterns = [
@@ -42,6 +42,7 @@ urlpatterns = [
     path("", include("yiwang.licences.urls")),
     path("hotline/", include("yiwang.hotline.urls")),
     path("grid/", include("yiwang.grid.urls")),
+    path("open311/v2/", include("yiwang.hotline.open311_urls")),
     path("", include("yiwang.web.urls")),
 ]
 

@@ -731,3 +731,75 @@ def test_request_id_is_written_into_the_audit_trail(anon_client, make_citizen):
     user = make_citizen()
     post_json(anon_client, TOKEN, {"login": user.id_number, "password": PASSWORD}, **{"X-Request-ID": "kiosk-7777"})
     assert AuditEvent.objects.get(action="auth.token_issued").request_id == "kiosk-7777"
+
+
+def test_a_later_citizen_login_does_not_keep_acting_for_the_enterprise(anon_client, make_enterprise):
+    """The same person signs in for their company, then as themself: the session now acts for the
+    person only (Django keeps a same-user session, so the enterprise choice must be reset)."""
+    enterprise = make_enterprise()
+    rep = enterprise.members.get().user
+    assert anon_client.post("/accounts/login/enterprise/", {"uscc": enterprise.uscc, "agent": rep.id_number,
+                                                            "password": PASSWORD}).status_code == 302
+    assert anon_client.get("/api/v1/me").json()["role"] == "enterprise_agent"
+    assert anon_client.post("/accounts/login/", {"id_number": rep.id_number, "method": "password",
+                                                 "password": PASSWORD}).status_code == 302
+    data = anon_client.get("/api/v1/me").json()
+    assert data["role"] == "citizen" and data["enterprise"] is None
+
+
+# ---------------------------------------------------------------------------------------------
+# Bad input: a precise 4xx, never a 500 (PostgreSQL refuses NUL in text; SQLite does not, so
+# these are checked on both)
+# ---------------------------------------------------------------------------------------------
+def test_nul_in_a_json_body_is_a_precise_400(anon_client, make_citizen):
+    from yiwang.accounts.models import User
+
+    make_citizen()
+    before = User.objects.count()
+    r = anon_client.post(TOKEN, '{"login": "a\\u0000b", "password": "x"}', content_type="application/json")
+    assert_error(r, 400, "invalid_characters")
+    r = anon_client.post("/api/v1/identity/validate", '{"number": ["\\u0000"]}', content_type="application/json")
+    assert_error(r, 400, "invalid_characters")
+    assert User.objects.count() == before
+
+
+def test_a_literal_backslash_u0000_is_not_a_nul(anon_client, db):
+    r = anon_client.post("/api/v1/identity/validate", '{"number": "\\\\u0000"}', content_type="application/json")
+    assert r.status_code == 200 and r.json()["valid"] is False
+
+
+def test_nul_in_the_path_or_query_is_a_precise_400(anon_client, db):
+    assert_error(anon_client.get("/api/v1/org/divisions", {"parent": "32\x0001"}), 400, "invalid_characters")
+    assert_error(anon_client.post("/api/v1/people/a%00b/reveal", "{}", content_type="application/json"), 400,
+                 "invalid_characters")
+    r = anon_client.get("/accounts/login/", {"next": "/me/\x00"})
+    assert r.status_code == 400 and r["Content-Security-Policy"], "the refusal keeps the security headers"
+
+
+def test_nul_in_a_web_form_is_refused(anon_client, make_citizen):
+    user = make_citizen()
+    r = anon_client.post("/accounts/login/", f"id_number={user.id_number}&method=password&password=a%00b",
+                         content_type="application/x-www-form-urlencoded")
+    assert r.status_code == 400
+    r = anon_client.post("/accounts/register/", {"id_number": user.id_number, "name": "周\x00杰",
+                                                 "phone": "13912345678", "password": "Str0ng#Pass"})  # multipart
+    assert r.status_code == 400
+
+
+def test_a_bare_word_as_next_is_not_a_500(anon_client, db):
+    r = anon_client.post("/settings/elderly/", {"next": "home"})
+    assert r.status_code == 302 and r["Location"] == "/"
+    r = anon_client.post("/settings/elderly/", {"next": "//evil.example.com/"})
+    assert r.status_code == 302 and r["Location"] == "/"
+    r = anon_client.post("/settings/elderly/", {"next": "/services/"})
+    assert r.status_code == 302 and r["Location"] == "/services/"
+
+
+def test_a_nul_session_cookie_is_no_session(make_citizen):
+    user = make_citizen()
+    client = Client()
+    client.force_login(user)
+    r = client.get("/api/v1/me", HTTP_COOKIE='sessionid="\\000aaaaaaaaaaaa"')
+    assert_error(r, 401, "not_authenticated")
+    r = client.get("/me/", HTTP_COOKIE='sessionid="\\000aaaaaaaaaaaa"')
+    assert r.status_code == 302

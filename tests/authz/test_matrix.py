@@ -484,6 +484,150 @@ HTML_CASES: dict[str, PageCase] = {
                             redirects={r: "/admin/login/?next=/admin/" for r in ROLES if r != "platform_admin"}),
 }
 
+# -- cases pages (yiwang.cases.urls): applying, 我的办件, the case page, the workbench, the counter ----
+def _cases_item(w: World):
+    """A published item (and a bundle of it) of the market-regulation department, no materials."""
+    if getattr(w, "cases_item", None) is None:
+        from yiwang.catalog.models import Bundle, BundleItem, ItemVersion, ServiceItem
+
+        item = ServiceItem.objects.create(code="11329002MATRIX01", basic_code="00019999", department=w.org["dept"],
+                                          name="食品经营许可")
+        version = ItemVersion.objects.create(
+            item=item, number=1, status="review", name="食品经营许可", item_type="01", basic_code=item.basic_code,
+            legal_basis="《中华人民共和国食品安全法》", acceptance_conditions="具备条件", service_objects="1,2",
+            statutory_limit_days=20, promised_limit_days=10, case_type="2", visits=0, online_depth=4,
+            handling_place="云溪区政务服务中心", handling_hours="工作日", consultation="12345", complaint="12345",
+            result_type="1", result_name="食品经营许可证",
+            form_schema={"type": "object", "properties": {"shop_name": {"type": "string", "title": "店铺名称"}},
+                         "required": ["shop_name"]})
+        ItemVersion.objects.filter(pk=version.pk).update(status="published")
+        item.current = ItemVersion.objects.get(pk=version.pk)
+        item.save()
+        bundle = Bundle.objects.create(code="matrix-bundle", name="我要开店", life_event="startup",
+                                       department=w.org["dept"], status="published")
+        BundleItem.objects.create(bundle=bundle, item=item, order=1)
+        w.cases_item = item
+    return w.cases_item
+
+
+def _cases_setup(state: str):
+    """A case of the citizen in ``state``: submitted, correction, accepted or awaiting_payment."""
+
+    def setup(w: World, role: str):
+        from yiwang.accounts.actor import Actor, staff_actor
+        from yiwang.cases import services
+        from yiwang.cases.models import Case
+
+        item = _cases_item(w)
+        case, _ = services.submit(Actor(user=w.user("citizen")), item_code=item.code,
+                                  form={"shop_name": "望江小吃店"}, idempotency_key="matrix")
+        clerk = staff_actor(w.user("clerk"))
+        if state == "correction":
+            services.request_correction(clerk, case.number, ["经营场所平面图"])
+        elif state in ("accepted", "awaiting_payment"):
+            services.accept(clerk, case.number)
+        if state == "awaiting_payment":
+            Case.objects.filter(pk=case.pk).update(status="awaiting_payment", fee_amount=50)
+        w.cases_number = case.number
+
+    return setup
+
+
+def _cases_page(suffix: str = "", data: dict | None = None):
+    return lambda w, r: (f"/cases/{w.cases_number}/{suffix}", data)
+
+
+def _cases_check_status(expected_status: str):
+    """A refused action leaves the case as it was."""
+
+    def check(w: World, role: str, r):
+        from yiwang.cases.models import Case
+
+        if r.status_code != 302:
+            assert Case.objects.get(number=w.cases_number).status == expected_status, role
+
+    return check
+
+
+def _cases_check_pdf(w: World, role: str, r):
+    if r.status_code == 200:
+        assert r["Content-Type"] == "application/pdf" and r.content.startswith(b"%PDF")
+
+
+def _cases_task(w: World, role: str):
+    from yiwang.cases.models import CaseTask
+
+    return f"/work/tasks/{CaseTask.objects.get(case__number=w.cases_number, step='review').pk}/", {"action": "claim"}
+
+
+def _counter_seat(w: World, role: str):
+    return "/counter/seat/", {"counter": w.org["counter"].pk}
+
+
+def _counter_citizen(w: World, role: str):
+    return "/counter/citizen/", {"id_number": w.subject.id_number}
+
+
+def _check_counter_citizen(w: World, role: str, r):
+    from yiwang.core.models import AuditEvent
+
+    identified = AuditEvent.objects.filter(action="counter.applicant_identified", object_id=str(w.subject.pk))
+    assert identified.exists() == (role == "clerk"), role
+
+
+#: Who sees a case the citizen submitted: the applicant, the front desk (it waits for acceptance),
+#: the implementing department's staff, the hotline (by number) and oversight; not another
+#: applicant, nor a grid worker.
+CASE_VIEW = expect(200, anonymous=302, enterprise_agent=404, grid_worker=404)
+APPLICANT_PAGE = only(200, ("citizen", "enterprise_agent"), anonymous=302)
+#: Applicant-only actions on a case: 302 done, 403 for staff who can see it, 404 for who cannot.
+APPLICANT_ACTION = expect(403, anonymous=302, citizen=302, enterprise_agent=404, grid_worker=404)
+CLERK_ONLY = only(200, ("clerk",), anonymous=302)
+CLERK_POST = only(302, ("clerk",), anonymous=302)
+LOGIN = {"anonymous": "/accounts/login/?next="}
+STAFF_LOGIN = {"anonymous": "/accounts/login/staff/?next="}
+
+HTML_CASES.update({
+    "cases-apply": PageCase("GET", APPLICANT_PAGE, lambda w, r: (f"/cases/apply/{_cases_item(w).code}/", None),
+                            redirects=LOGIN),
+    "cases-apply-bundle": PageCase("GET", APPLICANT_PAGE, lambda w, r: ("/cases/apply/bundle/matrix-bundle/", None),
+                                   setup=lambda w, r: _cases_item(w), redirects=LOGIN),
+    "cases-mine": PageCase("GET", APPLICANT_PAGE, _page("/cases/mine/"), redirects=LOGIN),
+    "cases-detail": PageCase("GET", CASE_VIEW, _cases_page(), setup=_cases_setup("submitted"), redirects=LOGIN),
+    "cases-submitted": PageCase("GET", CASE_VIEW, _cases_page("submitted/"), setup=_cases_setup("submitted"),
+                                redirects=LOGIN),
+    "cases-receipt": PageCase("GET", CASE_VIEW, _cases_page("receipt.pdf"), setup=_cases_setup("submitted"),
+                              redirects=LOGIN, check=_cases_check_pdf),
+    "cases-notice": PageCase("GET", CASE_VIEW, _cases_page("notice.pdf"), setup=_cases_setup("correction"),
+                             redirects=LOGIN, check=_cases_check_pdf),
+    "cases-process": PageCase("GET", CASE_VIEW, _cases_page("process.bpmn"), setup=_cases_setup("accepted"),
+                              redirects=LOGIN),
+    # 受理: the front desk or the implementing department; others who can see the case are refused
+    "cases-act": PageCase("POST", expect(403, anonymous=302, enterprise_agent=404, grid_worker=404, clerk=302,
+                                         reviewer=302, dept_head=302),
+                          _cases_page("act/", {"action": "accept"}), setup=_cases_setup("submitted"),
+                          redirects=LOGIN, check=_cases_check_status("submitted")),
+    "cases-resubmit": PageCase("POST", APPLICANT_ACTION, _cases_page("resubmit/", {"confirm": "1"}),
+                               setup=_cases_setup("correction"), redirects=LOGIN,
+                               check=_cases_check_status("correction")),
+    "cases-pay": PageCase("POST", APPLICANT_ACTION, _cases_page("pay/"), setup=_cases_setup("awaiting_payment"),
+                          redirects=LOGIN, check=_cases_check_status("awaiting_payment")),
+    "work": PageCase("GET", only(200, ("reviewer", "dept_head"), anonymous=302), _page("/work/"),
+                     redirects=STAFF_LOGIN),
+    "work-task": PageCase("POST", only(302, ("reviewer", "dept_head"), anonymous=302), _cases_task,
+                          setup=_cases_setup("accepted"), redirects=STAFF_LOGIN),
+    "counter": PageCase("GET", CLERK_ONLY, _page("/counter/"), redirects=STAFF_LOGIN),
+    "counter-seat": PageCase("POST", CLERK_POST, _counter_seat, redirects=STAFF_LOGIN),
+    "counter-queue": PageCase("POST", CLERK_POST, _page("/counter/queue/", {"action": "call"}), redirects=STAFF_LOGIN),
+    "counter-citizen": PageCase("POST", CLERK_POST, _counter_citizen, redirects=STAFF_LOGIN,
+                                check=_check_counter_citizen),
+    # without an identified citizen the clerk is sent back to the counter page
+    "counter-apply": PageCase("GET", CLERK_POST, lambda w, r: (f"/counter/apply/{_cases_item(w).code}/", None),
+                              redirects={**STAFF_LOGIN, "clerk": "/counter/"}),
+    "counter-kiosk": PageCase("GET", PUBLIC, _page("/counter/YX-ZWFW/take/")),
+    "counter-screen": PageCase("GET", PUBLIC, _page("/counter/YX-ZWFW/screen/")),
+})
+
 #: Included URL trees tested elsewhere (every other tree's named pages must have rows above).
 DELEGATED = {
     "api/v1/": "test_api_matrix",

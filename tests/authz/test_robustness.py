@@ -95,14 +95,18 @@ def test_api_never_answers_500(world, role):
     failures = []
     for method, template, op in _operations(schema):
         query_params = [p for p in op.get("parameters", []) if p.get("in") == "query"]
-        attempts = []
-        for value in (NUL, HUGE, "2031-13-45"):
-            attempts.append((_fill(template, value), None, None))
-        for value in (NUL, HUGE):
-            attempts.append((_fill(template, "1"), {p["name"]: value for p in query_params}, None))
+        attempts = {}
+        if "{" in template:
+            for value in (NUL, HUGE, "2031-13-45"):
+                attempts[(_fill(template, value), None, None)] = None
+        if query_params:
+            for value in (NUL, HUGE):
+                attempts[(_fill(template, "1"), json.dumps({p["name"]: value for p in query_params}), None)] = None
         for body in _body_variants(schema, op):
-            attempts.append((_fill(template, "1"), None, body))
+            attempts[(_fill(template, "1"), None, None if body is None else json.dumps(body))] = None
         for path, query, body in attempts:
+            query = json.loads(query) if query else None
+            body = json.loads(body) if body else None
             try:
                 r = _send(client, method, path, query=query, body=body, headers=headers)
             except Exception as exc:  # noqa: BLE001 - a crash is a failure to report, not to stop at
@@ -139,7 +143,11 @@ def test_pages_never_answer_500(world, role):
     for route in _page_routes():
         if route.startswith("^"):  # regex routes (oauth well-known): plain GET
             route = route.strip("^$").replace("\\", "").replace("/?", "")
-        for value in (NUL, HUGE, "9" * 400, "<x>"):
+        if "<" not in route:
+            values = ("",)
+        else:
+            values = (NUL, HUGE)
+        for value in values:
             path = "/" + re.sub(r"<(?:(\w+):)?(\w+)>", lambda m: "1" if m.group(1) == "int" and value != HUGE else value,
                                 route)
             for method in ("GET", "POST"):

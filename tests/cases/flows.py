@@ -15,7 +15,7 @@ from django.db import connections
 
 from yiwang.accounts.actor import Actor, staff_actor
 from yiwang.cases import payments, services
-from yiwang.cases.models import Case, CaseEvent, CaseTask, Payment, Status, TaskStatus
+from yiwang.cases.models import Case, CaseEvent, CaseTask, Payment, TaskStatus
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00" + b"\x00" * 32

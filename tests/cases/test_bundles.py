@@ -215,3 +215,17 @@ def test_a_bundle_has_no_decision_of_its_own(flow, bundle):
     r = flow.act("head", parent.number, "approve")
     assert r.status_code == 409 and r.json()["code"] == "no_such_task"
     assert flow.snapshot(parent) == before
+
+
+def test_parts_refused_before_the_bundle_is_accepted(flow, bundle):
+    """Departments may refuse their part before the front desk accepts the bundle; if every part
+    is refused, accepting the bundle concludes it at once instead of leaving it open for ever."""
+    parent = _submitted(flow, bundle)
+    for child in _children(parent).values():
+        who = "other_reviewer" if child.department_id == flow.other_dept.pk else "reviewer"
+        r = flow.act(who, child.number, "refuse", opinion="不符合受理条件")
+        assert r.status_code == 200, r.content
+    parent.refresh_from_db()
+    assert parent.status == "submitted"
+    r = flow.act("clerk", parent.number, "accept")
+    assert r.status_code == 200 and r.json()["status"] == "rejected"

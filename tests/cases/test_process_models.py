@@ -84,6 +84,47 @@ def test_bad_models_are_refused_with_a_reason(xml, says):
     assert says in str(exc.value.message)
 
 
+SCRIPT = model(chain("review", "decide").replace('<bpmn:userTask id="review" name="review"/>',
+                                                 '<bpmn:scriptTask id="review" name="自动审查"><bpmn:script>'
+                                                 'open("/tmp/yiwang-pwned", "w").write("x")</bpmn:script></bpmn:scriptTask>'),
+               lane("dept_head", "decide"))
+
+
+def gateway_model(condition: str) -> str:
+    body = """<bpmn:startEvent id="start"/>
+    <bpmn:userTask id="review" name="审查"/>
+    <bpmn:exclusiveGateway id="gw" default="to_decide"/>
+    <bpmn:userTask id="legal_review" name="法制审核"/>
+    <bpmn:userTask id="decide" name="决定"/>
+    <bpmn:endEvent id="end"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="review"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="review" targetRef="gw"/>
+    <bpmn:sequenceFlow id="to_legal" sourceRef="gw" targetRef="legal_review">
+      <bpmn:conditionExpression>%s</bpmn:conditionExpression></bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="to_decide" sourceRef="gw" targetRef="decide"/>
+    <bpmn:sequenceFlow id="f3" sourceRef="legal_review" targetRef="decide"/>
+    <bpmn:sequenceFlow id="f4" sourceRef="decide" targetRef="end"/>""" % condition
+    return model(body, lane("reviewer", "review", "legal_review") + lane("dept_head", "decide"))
+
+
+def test_models_cannot_carry_code():
+    """A model is data: a script task would run Python on the server when a case is accepted."""
+    with pytest.raises(ProcessModelInvalid) as exc:
+        parse_model(SCRIPT)
+    assert "scriptTask" in str(exc.value.message)
+    for evil in ('__import__("os").system("id")', "open('/etc/passwd').read() == ''", "department.__class__",
+                 "[c for c in ()]", "lambda: 1"):
+        with pytest.raises(ProcessModelInvalid) as exc:
+            parse_model(gateway_model(evil.replace("<", "&lt;")))
+        assert "表达式" in str(exc.value.message), evil
+
+
+@pytest.mark.parametrize("condition", ["opinion == '需法制审核'", "department in ['YX-MZ', 'YX-SCJG'] and not approved",
+                                       "amount &gt;= 10000"])
+def test_plain_conditions_on_case_data_are_fine(condition):
+    assert parse_model(gateway_model(condition)).lane_roles["legal_review"] == "reviewer"
+
+
 def test_entities_are_not_expanded():
     evil = ('<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
             + STRICT.split("?>", 1)[1].replace('name="测试流程"', 'name="&x;"'))

@@ -16,7 +16,8 @@ _NAME = "yiwang_tests_cases_conftest"
 def _cases_conftest():
     """tests/cases/conftest.py, loaded once under its own name (tests/cases is not a package)."""
     if _NAME not in sys.modules:
-        spec = importlib.util.spec_from_file_location(_NAME, Path(__file__).resolve().parents[1] / "cases" / "conftest.py")
+        path = Path(__file__).resolve().parents[1] / "cases" / "conftest.py"
+        spec = importlib.util.spec_from_file_location(_NAME, path)
         module = importlib.util.module_from_spec(spec)
         sys.modules[_NAME] = module
         spec.loader.exec_module(module)

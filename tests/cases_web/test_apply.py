@@ -17,7 +17,8 @@ def text(response) -> str:
 
 def test_apply_page_needs_a_login(client, item):
     r = client.get(f"/cases/apply/{item.code}/")
-    assert r.status_code == 302 and r["Location"] == "/accounts/login/?" + urlencode({"next": f"/cases/apply/{item.code}/"})
+    assert r.status_code == 302
+    assert r["Location"] == "/accounts/login/?" + urlencode({"next": f"/cases/apply/{item.code}/"})
 
 
 def test_apply_page_renders_the_schema_prefilled_and_the_materials(login, people, item):
@@ -80,7 +81,8 @@ def test_a_retry_with_the_upload_token_is_also_one_case(login, people, item):
     from yiwang.cases import services
 
     citizen = people["citizen"]
-    token = services.upload_material(Actor(user=citizen), name="a.pdf", data=b"%PDF-1.4 x", key="application_form").upload_token
+    token = services.upload_material(Actor(user=citizen), name="a.pdf", data=b"%PDF-1.4 x",
+                                     key="application_form").upload_token
     client = login(citizen)
     data = {**answers(), "upload_application_form": token}
     assert client.post(f"/cases/apply/{item.code}/", data).status_code == 302
@@ -215,3 +217,13 @@ def test_bundle_apply_page_and_submission(login, org, people, make_item):
     assert r.status_code == 302, text(r)
     parent = Case.objects.get(parent__isnull=True)
     assert parent.bundle_code == "open-restaurant" and parent.children.count() == 2
+
+
+def test_a_material_may_have_several_pages(login, people, item):
+    client = login(people["citizen"])
+    r = client.post(f"/cases/apply/{item.code}/", {**answers(), "file_application_form": [
+        pdf_file("第1页.pdf"), pdf_file("第2页.pdf")]})
+    assert r.status_code == 302
+    case = Case.objects.get()
+    assert sorted(case.materials.values_list("name", flat=True)) == ["第1页.pdf", "第2页.pdf"]
+    assert set(case.materials.values_list("material_key", flat=True)) == {"application_form"}

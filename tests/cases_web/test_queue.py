@@ -13,7 +13,7 @@ from django.utils import timezone
 from yiwang.accounts.actor import staff_actor
 from yiwang.cases import queue
 from yiwang.cases.models import QueueTicket
-from yiwang.core.errors import Conflict, PermissionDeniedError
+from yiwang.core.errors import Conflict, NotFound, PermissionDeniedError
 from yiwang.core.models import AuditEvent, Counter
 
 from .conftest import new_id_number as next_id_number
@@ -82,7 +82,7 @@ def test_only_clerks_of_the_place_move_tickets(org, people, make_staff):
     with pytest.raises(PermissionDeniedError):
         queue.call_next(staff_actor(people["reviewer"]), org["counter"].pk)
     station_clerk = staff_actor(make_staff("clerk", org["station"], username="station_clerk"))
-    with pytest.raises(Exception):
+    with pytest.raises(NotFound):
         queue.start(station_clerk, ticket.pk)  # another place's ticket: not found
 
 

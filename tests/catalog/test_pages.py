@@ -85,3 +85,10 @@ def test_catalog_desk(demo_catalog, client, make_staff):
     other = ServiceItem.objects.get(name="食品经营许可")
     assert client.post(f"/services/manage/items/{other.code}/revise/").status_code == 302
     assert other.versions.count() == 1  # refused: not their department
+
+
+def test_item_guide_does_not_claim_shared_materials(demo_catalog, client):
+    item = ServiceItem.objects.get(name="出生登记")
+    assert "只交一次" not in client.get(f"/services/items/{item.code}/").content.decode()
+    b = Bundle.objects.get(name="新生儿出生")
+    assert "个事项共用，只交一次" in client.get(f"/services/bundles/{b.code}/").content.decode()

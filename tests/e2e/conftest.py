@@ -37,6 +37,9 @@ def browser():
     # a loop is running unless told it is safe (it is: the loop only drives the browser).
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=15_000)
     playwright = sync_playwright().start()
     browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
     try:
@@ -44,10 +47,25 @@ def browser():
     finally:
         browser.close()
         playwright.stop()
+        _wait_for_request_threads()
         if previous is None:
             os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
         else:
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+def _wait_for_request_threads(timeout: float = 10.0) -> None:
+    """The live server answers each browser connection in its own thread, which keeps a database
+    connection until the browser hangs up. Let those threads finish (they close their connections)
+    before pytest-django drops the test database, or PostgreSQL refuses: "being accessed by other
+    users"."""
+    import threading
+    import time
+
+    deadline = time.monotonic() + timeout
+    for thread in threading.enumerate():
+        if thread is not threading.current_thread() and "process_request_thread" in thread.name:
+            thread.join(max(0.0, deadline - time.monotonic()))
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -62,8 +80,20 @@ def _reseed_after_flush(django_db_blocker):
         call_command("seed_calendar", verbosity=0)
 
 
+_warmed: set[str] = set()
+
+
 @pytest.fixture
 def base_url(live_server):
+    """The live server's address; its first requests (template compilation, static file finders)
+    are made once here, outside any test's timeouts."""
+    if live_server.url not in _warmed:
+        from urllib.request import urlopen
+
+        for path in ("/", "/accounts/login/", "/static/web/yiwang.css", "/static/vendor/htmx/htmx.min.js"):
+            with urlopen(live_server.url + path, timeout=120) as response:
+                response.read()
+        _warmed.add(live_server.url)
     return live_server.url
 
 
@@ -76,7 +106,8 @@ def new_context(browser, base_url):
         options = {"locale": "zh-CN", "timezone_id": "Asia/Shanghai", "base_url": base_url,
                    "viewport": {"width": 1280, "height": 900}, **options}
         context = browser.new_context(**options)
-        context.set_default_timeout(10_000)
+        context.set_default_timeout(30_000)  # generous: CI machines are often busy
+        context.set_default_navigation_timeout(30_000)
         context.route(f"**{AXE_PATH}", lambda route: route.fulfill(
             path=str(AXE_JS), content_type="application/javascript; charset=utf-8"))
         contexts.append(context)

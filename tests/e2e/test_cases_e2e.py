@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from .support import PageWatch, login_citizen, login_staff
+from .support import PageWatch, format_violations, login_citizen, login_staff, run_axe
 
 pytestmark = pytest.mark.e2e
 
@@ -22,7 +22,8 @@ def _cases_conftest():
     """tests/cases/conftest.py (make_item), loaded once under its own name."""
     name = "yiwang_tests_cases_conftest"
     if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).resolve().parents[1] / "cases" / "conftest.py")
+        path = Path(__file__).resolve().parents[1] / "cases" / "conftest.py"
+        spec = importlib.util.spec_from_file_location(name, path)
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
         spec.loader.exec_module(module)
@@ -49,6 +50,13 @@ def food_item(org, make_item):
     return make_item(org["dept"], name="食品经营许可", promised=10, schema=SCHEMA)
 
 
+def a11y(page, where: str, failures: list[str]) -> None:
+    """WCAG 2.1 A/AA with axe-core; problems are collected and reported at the end of the test."""
+    violations = run_axe(page)
+    if violations:
+        failures.append(format_violations(where, violations))
+
+
 def pdf_upload(name: str) -> dict:
     return {"name": name, "mimeType": "application/pdf", "buffer": PDF}
 
@@ -56,9 +64,11 @@ def pdf_upload(name: str) -> dict:
 def test_a_citizen_applies_online_and_follows_the_case(page, make_citizen, food_item):
     from yiwang.cases.models import Case
 
+    failures: list[str] = []
     citizen = make_citizen(name="王秀英")
     login_citizen(page, citizen)
     page.goto(f"/cases/apply/{food_item.code}/")
+    a11y(page, "apply form", failures)
     expect(page.get_by_role("heading", level=1)).to_have_text("食品经营许可")
     # pre-filled from the real-name account; the ID number only masked
     expect(page.get_by_label("申请人姓名（必填）")).to_have_value("王秀英")
@@ -77,6 +87,7 @@ def test_a_citizen_applies_online_and_follows_the_case(page, make_citizen, food_
     expect(summary.get_by_role("link", name=re.compile("店铺名称"))).to_have_attribute("href", "#id_f_shop_name")
     expect(page.get_by_test_id("uploaded-application_form")).to_contain_text("申请书.pdf")
     assert Case.objects.count() == 0
+    a11y(page, "apply form with errors", failures)
 
     page.get_by_label("店铺名称（必填）").fill("望江小吃店")
     with page.expect_navigation():
@@ -84,6 +95,7 @@ def test_a_citizen_applies_online_and_follows_the_case(page, make_citizen, food_
     number = page.get_by_test_id("case-number").inner_text()
     assert re.fullmatch(r"329002\d{8}\d{6}", number)
     expect(page.get_by_test_id("case-status")).to_have_text("待受理")
+    a11y(page, "submitted", failures)
     case = Case.objects.get()
     assert case.number == number and case.materials.count() == 1
 
@@ -99,9 +111,12 @@ def test_a_citizen_applies_online_and_follows_the_case(page, make_citizen, food_
     timeline = page.get_by_test_id("timeline")
     expect(timeline.locator("li")).to_have_count(1)
     expect(timeline).to_contain_text("提交")
+    a11y(page, "case page", failures)
 
     page.goto("/cases/mine/")
     expect(page.locator(f"[data-testid=case-row][data-number='{number}']")).to_contain_text("待受理")
+    a11y(page, "我的办件", failures)
+    assert not failures, "\n\n".join(failures)
 
 
 def test_counter_acceptance_for_a_walk_in_citizen_then_review_decision_and_delivery(
@@ -110,6 +125,7 @@ def test_counter_acceptance_for_a_walk_in_citizen_then_review_decision_and_deliv
     from yiwang.cases import services
     from yiwang.cases.models import Case, CaseMaterial, Status
 
+    failures: list[str] = []
     citizen = make_citizen(name="赵强")
     clerk = make_staff("clerk", org["centre"], username="clerk_e2e", name="陈静")
     reviewer = make_staff("reviewer", org["dept"], username="reviewer_e2e", name="周敏")
@@ -126,6 +142,7 @@ def test_counter_acceptance_for_a_walk_in_citizen_then_review_decision_and_deliv
     kiosk.get_by_label("居民身份证号码").fill(citizen.id_number)
     kiosk.get_by_test_id("take").click()
     expect(kiosk.get_by_test_id("ticket-number")).to_have_text("A001")
+    a11y(kiosk, "kiosk ticket", failures)
 
     # the clerk signs in with the second factor and calls the number
     login_staff(page, clerk, clerk.totp())
@@ -136,6 +153,8 @@ def test_counter_acceptance_for_a_walk_in_citizen_then_review_decision_and_deliv
     # the hall screen picks it up by itself (htmx polling)
     expect(hall.get_by_test_id("latest-number")).to_have_text("A001", timeout=12_000)
     expect(hall.get_by_test_id("latest-counter")).to_have_text("01")
+    a11y(hall, "hall screen", failures)
+    a11y(page, "counter with a called ticket", failures)
     with page.expect_navigation():
         page.get_by_test_id("start").click()
 
@@ -152,6 +171,7 @@ def test_counter_acceptance_for_a_walk_in_citizen_then_review_decision_and_deliv
 
     # the same form, on behalf of the citizen, with a scanned material
     expect(page.get_by_test_id("counter-applicant")).to_contain_text("赵强")
+    a11y(page, "counter application form", failures)
     expect(page.get_by_label("申请人姓名（必填）")).to_have_value("赵强")
     page.get_by_label("店铺名称（必填）").fill("赵记面馆")
     page.get_by_label("经营类别（必填）").select_option("餐饮服务")
@@ -176,6 +196,7 @@ def test_counter_acceptance_for_a_walk_in_citizen_then_review_decision_and_deliv
     back.goto("/work/")
     row = back.locator(f"[data-testid=task-row][data-number='{number}']")
     expect(row).to_contain_text("审查")
+    a11y(back, "workbench", failures)
     with back.expect_navigation():
         row.get_by_test_id("claim").click()
     expect(back.locator(f"[data-testid=task-row][data-number='{number}']")).to_contain_text("周敏（我）")
@@ -183,6 +204,7 @@ def test_counter_acceptance_for_a_walk_in_citizen_then_review_decision_and_deliv
     diagram = back.get_by_test_id("process-diagram")
     expect(diagram).to_have_attribute("data-ready", "true")
     expect(diagram.locator(".djs-element.yw-current")).to_have_count(1)
+    a11y(back, "case page for the reviewer, with the diagram", failures)
     back.get_by_label("审查意见").fill("材料齐全，符合条件")
     with back.expect_navigation():
         back.get_by_test_id("action-review").click()
@@ -210,6 +232,8 @@ def test_counter_acceptance_for_a_walk_in_citizen_then_review_decision_and_deliv
         expect(timeline).to_contain_text(step)
     expect(timeline).to_contain_text("云溪区市场监督管理局")
     expect(mine.get_by_test_id("delivery")).to_contain_text("窗口领取")
+    a11y(mine, "concluded case for the citizen", failures)
+    assert not failures, "\n\n".join(failures)
     for p in (hall, kiosk, back, mine):
         p.watch.assert_clean()
         p.close()  # the hall screen polls: stop it before the database is flushed

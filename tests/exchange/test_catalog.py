@@ -50,7 +50,7 @@ def test_only_the_owning_departments_steward_may_change_a_resource(ex, api, make
     token = _token(api, ex["users"][who])
     r = api.post(f"/api/v1/exchange/resources/{resource.code}/publish", token=token)
     assert r.status_code == 403
-    assert r.json()["code"] == "not_resource_steward"
+    assert r.json()["code"] == "role_forbidden"
     r = api.delete(f"/api/v1/exchange/resources/{resource.code}", token=token)
     assert r.status_code == 403
 
@@ -98,6 +98,6 @@ def test_staff_see_published_and_own_drafts_citizens_see_nothing(ex, api, make_r
     assert codes == {"GA-PUB", "GA-DRAFT"}
     alice = ex["alice"]
     r = api.get("/api/v1/exchange/resources", token=api.token(alice.id_number))
-    assert r.status_code == 403 and r.json()["code"] == "staff_only"
+    assert r.status_code == 403 and r.json()["code"] == "role_forbidden"
     client.force_login(alice)
     assert client.get("/exchange/").status_code == 403

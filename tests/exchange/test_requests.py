@@ -29,7 +29,7 @@ def test_conditional_request_approved_with_narrower_fields_and_expiry(ex, make_r
     assert req.due_at == add_working_days(req.created_at, 10)
     with pytest.raises(PermissionDeniedError) as exc:
         services.approve_request(a["requester_steward"], req.pk)  # the requester cannot approve its own request
-    assert exc.value.code == "not_resource_steward"
+    assert exc.value.code == "role_forbidden"
     with pytest.raises(ValidationFailed) as exc:
         services.approve_request(a["provider_steward"], req.pk, fields=["name", "ethnicity"])
     assert exc.value.code == "fields_not_requested"

@@ -192,7 +192,7 @@ def test_analytics_page(people):
                           caller_phone="13800000000", **INSIDE)
     r = signed_in(people.users.supervisor).get("/hotline/analytics/")
     assert r.status_code == 200 and 'data-testid="hot-topics"' in html(r)
-    assert re.search(r"<td>(施工|噪音|扰民)</td><td>2</td>", html(r))
+    assert re.search(r"<td>(夜间施工|噪音扰民)</td><td>2</td>", html(r))
     assert signed_in(people.users.cg).get("/hotline/analytics/").status_code == 403
 
 

@@ -263,7 +263,7 @@ def test_reveal_is_audited_and_scoped(client, make_citizen):
 
     assert client.post(f"/people/{me.username}/reveal/password/", headers=htmx).status_code == 400
     assert client.post("/people/nobody/reveal/phone/", headers=htmx).status_code == 404
-    assert client.post("/people/a%00b/reveal/phone/", headers=htmx).status_code == 404
+    assert client.post("/people/a%00b/reveal/phone/", headers=htmx).status_code in (400, 404)  # never a 500
     assert client.get(f"/people/{me.username}/reveal/phone/").status_code == 405
 
     # without JavaScript: a page with the value and a way back

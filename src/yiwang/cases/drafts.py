@@ -3,7 +3,7 @@ per applicant (and enterprise) and item or bundle, holding what was typed so far
 files already uploaded. Submitting creates the real case through ``services.submit`` and removes
 the draft. A draft has no number, so it never appears where numbered cases do.
 
-``form_data`` of a draft: ``{"answers": {key: text}, "uploads": {material key: token},
+``form_data`` of a draft: ``{"answers": {key: text}, "uploads": {material key: [token, ...]},
 "consent": bool}``.
 """
 
@@ -34,12 +34,22 @@ def load(actor: Actor, *, item_code: str = "", bundle_code: str = "") -> Case | 
     return _scope(actor, item_code=item_code, bundle_code=bundle_code).first()
 
 
-def valid_uploads(actor: Actor, uploads: dict) -> dict[str, CaseMaterial]:
-    """The uploads (material key → token) that still belong to the person and are unused."""
-    tokens = {str(k): str(v) for k, v in (uploads or {}).items() if v}
+def valid_uploads(actor: Actor, uploads: dict) -> dict[str, list[CaseMaterial]]:
+    """The uploads (material key → token or tokens, one per file or page) that still belong to the
+    person and are unused."""
+    wanted: dict[str, list[str]] = {}
+    for key, value in (uploads or {}).items():
+        tokens = value if isinstance(value, (list, tuple)) else [value]
+        wanted[str(key)] = [str(t) for t in tokens if t]
+    everything = [t for tokens in wanted.values() for t in tokens]
     rows = {r.upload_token: r for r in CaseMaterial.objects.filter(
-        upload_token__in=list(tokens.values()), uploaded_by=actor.user, case__isnull=True)}
-    return {k: rows[t] for k, t in tokens.items() if t in rows}
+        upload_token__in=everything, uploaded_by=actor.user, case__isnull=True)} if everything else {}
+    out: dict[str, list[CaseMaterial]] = {}
+    for key, tokens in wanted.items():
+        found = [rows[t] for t in dict.fromkeys(tokens) if t in rows]
+        if found:
+            out[key] = found
+    return out
 
 
 @transaction.atomic

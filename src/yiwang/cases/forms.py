@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 
 from django import forms
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 FIELD_PREFIX = "f_"
 FILE_PREFIX = "file_"
@@ -191,12 +190,3 @@ def initial_from(values: dict, fields: list[dict]) -> dict:
     keys = {f["key"] for f in fields}
     return {FIELD_PREFIX + k: v for k, v in values.items() if k in keys}
 
-
-class CorrectionForm(forms.Form):
-    """一次性告知: the materials to correct (ticked) and anything else, one item per line."""
-
-    materials = forms.MultipleChoiceField(label=gettext_lazy("需补正的材料"), required=False,
-                                          widget=forms.CheckboxSelectMultiple)
-    items = forms.CharField(label=gettext_lazy("其他需补正的内容"), required=False,
-                            help_text=gettext_lazy("每行一项，请一次性列出全部问题。"),
-                            widget=forms.Textarea(attrs={"rows": 3}))

@@ -12,6 +12,7 @@ moves on only through :mod:`yiwang.cases.services`.
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -68,7 +69,7 @@ def parse_model(xml: bytes | str) -> ParsedModel:
             lane_of[(ref.text or "").strip()] = lane.get("id", "")
     lane_roles: dict[str, str] = {}
     task_names: dict[str, str] = {}
-    problems = []
+    problems = _code_problems(process)
     for kind in ("userTask", "manualTask", "task"):
         for task in process.iter(f"{{{BPMN_NS}}}{kind}"):
             tid = task.get("id")
@@ -98,6 +99,42 @@ def parse_model(xml: bytes | str) -> ParsedModel:
     except (ValidationException, Exception) as exc:  # noqa: BLE001 - any parse failure is a refusal
         raise ProcessModelInvalid(_("流程模型无法解析：%(error)s") % {"error": str(exc)[:300]}) from None
     return ParsedModel(process_id, process.get("name") or process_id, lane_roles, task_names)
+
+
+# Elements whose content the engine runs as Python (scripts) or that call out of the platform: a
+# model is data an administrator uploads, never code, so these are refused outright.
+_CODE_ELEMENTS = ("scriptTask", "serviceTask", "businessRuleTask", "callActivity", "sendTask", "receiveTask")
+# Elements whose text the engine evaluates as a Python expression: only plain comparisons of case
+# data with constants are allowed (no calls, attributes, subscripts or private names).
+_EXPRESSIONS = ("conditionExpression", "loopCardinality", "completionCondition", "loopCondition", "timeDate",
+                "timeDuration", "timeCycle", "formalExpression")
+_SAFE_NODES = (ast.Expression, ast.BoolOp, ast.And, ast.Or, ast.UnaryOp, ast.Not, ast.USub, ast.Compare, ast.Eq,
+               ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.In, ast.NotIn, ast.Is, ast.IsNot, ast.Name, ast.Load,
+               ast.Constant, ast.List, ast.Tuple)
+
+
+def _safe_expression(text: str) -> bool:
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError:
+        return False
+    return all(isinstance(node, _SAFE_NODES) and not (isinstance(node, ast.Name) and node.id.startswith("_"))
+               for node in ast.walk(tree))
+
+
+def _code_problems(process) -> list:
+    problems = []
+    for kind in _CODE_ELEMENTS:
+        for el in process.iter(f"{{{BPMN_NS}}}{kind}"):
+            problems.append(_("“%(name)s”是%(kind)s：流程模型只能包含人工任务、网关和事件，不能包含可执行代码或外部调用。")
+                            % {"name": el.get("name") or el.get("id"), "kind": kind})
+    for kind in _EXPRESSIONS:
+        for el in process.iter(f"{{{BPMN_NS}}}{kind}"):
+            text = "".join(el.itertext()).strip()
+            if text and not _safe_expression(text):
+                problems.append(_("表达式“%(expr)s”不允许：只能比较办件数据与常量（如 approved == True）。")
+                                % {"expr": text[:80]})
+    return problems
 
 
 @lru_cache(maxsize=64)

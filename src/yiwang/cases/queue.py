@@ -13,6 +13,7 @@ the number of people ahead, divided by the counters serving today.
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -22,7 +23,12 @@ from yiwang.accounts.actor import Actor
 from yiwang.accounts.models import Role, User
 from yiwang.core import audit
 from yiwang.core.crypto import blind_index
-from yiwang.core.errors import Conflict, NotFound, PermissionDeniedError, ValidationFailed
+from yiwang.core.errors import (
+    Conflict,
+    NotFound,
+    PermissionDeniedError,
+    ValidationFailed,
+)
 from yiwang.core.identity import validate_resident_id
 from yiwang.core.models import Counter, ServicePlace
 

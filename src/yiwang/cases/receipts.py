@@ -44,7 +44,8 @@ def _styles() -> dict[str, ParagraphStyle]:
     return {
         "base": base,
         "title": ParagraphStyle("title", parent=base, fontSize=20, leading=28, alignment=1, spaceAfter=4),
-        "sub": ParagraphStyle("sub", parent=base, fontSize=10, leading=14, alignment=1, textColor=colors.HexColor("#4a4a4a")),
+        "sub": ParagraphStyle("sub", parent=base, fontSize=10, leading=14, alignment=1,
+                              textColor=colors.HexColor("#4a4a4a")),
         "label": ParagraphStyle("label", parent=base, fontSize=10, textColor=colors.HexColor("#333333")),
         "h2": ParagraphStyle("h2", parent=base, fontSize=12.5, leading=20, spaceBefore=8, spaceAfter=4),
         "small": ParagraphStyle("small", parent=base, fontSize=9, leading=13, textColor=colors.HexColor("#4a4a4a")),
@@ -68,8 +69,8 @@ def _applicant_rows(case: Case, st) -> list:
     rows = [[_p(_("申请人"), st["label"]), _p(case.applicant_name, st["base"])]]
     if case.enterprise_id:
         rows.append([_p(_("统一社会信用代码"), st["label"]), _latin(case.enterprise.uscc, st["base"])])
-        rows.append([_p(_("经办人"), st["label"]), _p(f"{case.applicant.display_name}（{case.applicant.masked_id_number}）",
-                                                    st["base"])])
+        agent = f"{case.applicant.display_name}（{case.applicant.masked_id_number}）"
+        rows.append([_p(_("经办人"), st["label"]), _p(agent, st["base"])])
     elif case.applicant.id_number:
         rows.append([_p(_("证件号码"), st["label"]), _latin(case.applicant.masked_id_number, st["base"])])
     return rows

@@ -245,14 +245,30 @@ def _check_form(version, form: dict) -> None:
                                fields={f"form.{k}": v for k, v in errors.items()})
 
 
+#: (version pk, created_at) → its required applicant materials [(key, name)]. Only published (frozen)
+#: versions are kept: their materials can no longer change, so the cache never goes stale (the
+#: creation time tells a version apart from a rolled-back one that had the same pk).
+_REQUIRED_UPLOADS: dict[tuple, list[tuple[str, str]]] = {}
+
+
+def _required_uploads(version) -> list[tuple[str, str]]:
+    key = (version.pk, version.created_at)
+    required = _REQUIRED_UPLOADS.get(key) if version.frozen else None
+    if required is None:
+        required = [(m.key, m.name) for m in version.materials.all()
+                    if m.requirement == "required" and m.applicant_submits]
+        if version.frozen and len(_REQUIRED_UPLOADS) < 5000:
+            _REQUIRED_UPLOADS[key] = required
+    return required
+
+
 def _check_materials(version, attached: dict[str, list[CaseMaterial]]) -> None:
-    missing = [m for m in version.materials.all()
-               if m.requirement == "required" and m.applicant_submits and m.key not in attached]
+    missing = [(key, name) for key, name in _required_uploads(version) if key not in attached]
     if missing:
         raise ValidationFailed(
-            _("还缺少 %(n)d 份必要材料：%(names)s") % {"n": len(missing), "names": "、".join(m.name for m in missing)},
+            _("还缺少 %(n)d 份必要材料：%(names)s") % {"n": len(missing), "names": "、".join(n for _k, n in missing)},
             code="materials_missing",
-            fields={f"materials.{m.key}": [_("请上传“%(name)s”。") % {"name": m.name}] for m in missing},
+            fields={f"materials.{k}": [_("请上传“%(name)s”。") % {"name": n}] for k, n in missing},
         )
 
 
@@ -466,6 +482,7 @@ def accept(actor: Actor, number: str, opinion: str = "") -> Case:
         _event(case, "accept", before, actor, opinion)
         for child in case.children.filter(status=Status.SUBMITTED):
             _accept_one(actor, child, opinion, now)
+        _conclude_bundle(case)  # every part was already refused or withdrawn on its own
         transaction.on_commit(lambda: _notify(case, _("“一件事”已受理，各部门同步办理。")))
         return case
     _accept_one(actor, case, opinion, now, before=before, moved=True)
@@ -790,10 +807,16 @@ def _refresh_parent(case: Case, actor) -> None:
     applicant was approved, rejected if any was refused or rejected, withdrawn if all were."""
     if case.parent_id is None:
         return
-    parent = Case.objects.select_for_update().get(pk=case.parent_id) if transaction.get_connection().features.has_select_for_update else Case.objects.get(pk=case.parent_id)
+    qs = Case.objects.filter(pk=case.parent_id)
+    if transaction.get_connection().features.has_select_for_update:
+        qs = qs.select_for_update()
+    _conclude_bundle(qs.get())
+
+
+def _conclude_bundle(parent: Case) -> None:
     children = list(parent.children.values_list("status", flat=True))
-    if any(s in (Status.DRAFT, Status.SUBMITTED, Status.CORRECTION, Status.IN_REVIEW, Status.SUSPENDED)
-           for s in children):
+    if not children or any(s in (Status.DRAFT, Status.SUBMITTED, Status.CORRECTION, Status.IN_REVIEW,
+                                 Status.SUSPENDED) for s in children):
         return
     if parent.status != Status.IN_REVIEW:
         return

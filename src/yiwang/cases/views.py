@@ -25,7 +25,14 @@ from django.utils.translation import gettext_lazy
 from yiwang.accounts.actor import Actor
 from yiwang.accounts.models import Role, RoleAssignment, User
 from yiwang.core import audit
-from yiwang.core.errors import Conflict, DomainError, NotAuthenticated, NotFound, ValidationFailed
+from yiwang.core.errors import (
+    Conflict,
+    DomainError,
+    NotAuthenticated,
+    NotFound,
+    PermissionDeniedError,
+    ValidationFailed,
+)
 from yiwang.core.identity import validate_resident_id
 from yiwang.web.views import post_only
 
@@ -48,6 +55,7 @@ APPLICANT_ROLES = (Role.CITIZEN, Role.ENTERPRISE_AGENT)
 WORK_ROLES = (Role.REVIEWER, Role.DEPT_HEAD)
 SESSION_COUNTER = "yw_counter_id"
 SESSION_CITIZEN = "yw_counter_citizen"
+MAX_FILES_PER_MATERIAL = 20
 
 
 # -- small helpers -----------------------------------------------------------------------------
@@ -214,27 +222,29 @@ def _application(request, target: Target, *, applicant: Actor, clerk: Actor | No
     form = ApplicationForm(request.POST, request.FILES, **form_kwargs)
     form.is_valid()
     uploads = drafts.valid_uploads(applicant, {
-        m["key"]: request.POST.get(UPLOAD_PREFIX + m["key"], "") for m in target.materials if m.get("key")})
+        m["key"]: request.POST.getlist(UPLOAD_PREFIX + m["key"]) for m in target.materials if m.get("key")})
     source = CaseMaterial.Source.COUNTER_SCAN if counter else CaseMaterial.Source.APPLICANT
-    for name, field_ in list(form.fields.items()):
-        if not name.startswith(FILE_PREFIX) or name not in request.FILES:
+    for name in list(form.fields):
+        files = request.FILES.getlist(name) if name.startswith(FILE_PREFIX) else []
+        if not files:
             continue
-        upload = request.FILES[name]
-        material_key = name[len(FILE_PREFIX):]
-        try:
-            if upload.size > 20 * 1024 * 1024:
-                raise ValidationFailed(_("文件“%(name)s”过大。") % {"name": upload.name}, code="upload_too_large")
-            row = services.upload_material(applicant, name=upload.name or "file", data=upload.read(),
-                                           key=material_key, source=source)
-        except DomainError as exc:
-            form.add_error(name, str(exc.message))
-        else:
-            uploads[material_key] = row
+        material_key, rows = name[len(FILE_PREFIX):], []
+        for upload in files[:MAX_FILES_PER_MATERIAL]:
+            try:
+                if upload.size > 20 * 1024 * 1024:
+                    raise ValidationFailed(_("文件“%(name)s”过大。") % {"name": upload.name}, code="upload_too_large")
+                rows.append(services.upload_material(applicant, name=upload.name or "file", data=upload.read(),
+                                                     key=material_key, source=source))
+            except DomainError as exc:
+                form.add_error(name, str(exc.message))
+        if rows and len(rows) == len(files[:MAX_FILES_PER_MATERIAL]):
+            uploads[material_key] = rows  # newly chosen files replace the ones uploaded before
     consent = request.POST.get("consent_data_sharing") == "1"
 
     if action == "draft" and not counter:
         drafts.save(applicant, title=target.title, department=target.department, version=target.version,
-                    answers=form.raw_answers(), uploads={k: r.upload_token for k, r in uploads.items()},
+                    answers=form.raw_answers(), uploads={k: [r.upload_token for r in rows]
+                                                         for k, rows in uploads.items()},
                     consent=consent, **target.draft_kwargs)
         messages.success(request, _("草稿已保存（尚未提交，没有办件编号）。您可以随时回到本页继续填写。"))
         return redirect(request.path)
@@ -245,7 +255,7 @@ def _application(request, target: Target, *, applicant: Actor, clerk: Actor | No
 
     if form.errors:
         return again()
-    materials = [{"key": k, "upload": r.upload_token} for k, r in uploads.items()]
+    materials = [{"key": k, "upload": r.upload_token} for k, rows in uploads.items() for r in rows]
     try:
         with transaction.atomic():
             case, created = services.submit(
@@ -281,9 +291,9 @@ def _render_application(request, target, form, *, uploads, key, consent, clerk, 
     materials = []
     for m in target.materials:
         entry = dict(m)
-        entry["field"] = form[FILE_PREFIX + m["key"]] if m.get("key") and FILE_PREFIX + m["key"] in form.fields else None
-        row = uploads.get(m.get("key"))
-        entry["uploaded"] = row
+        name = FILE_PREFIX + m["key"] if m.get("key") else None
+        entry["field"] = form[name] if name and name in form.fields else None
+        entry["uploaded"] = uploads.get(m.get("key")) or []
         materials.append(entry)
     fetched = [m for m in target.materials if not m.get("applicant_submits")]
     context = {
@@ -412,6 +422,15 @@ def staff_actions(actor: Actor, case: Case) -> dict:
     return {"shown": shown, "review_tasks": review_tasks, "decide_tasks": decide_tasks}
 
 
+def _materials_with_titles(case: Case) -> list[CaseMaterial]:
+    """The case's current materials, each with the name the guide gives it (``title``)."""
+    titles = ({m.key: m.name for m in case.item_version.materials.all() if m.key} if case.item_version_id else {})
+    rows = list(case.materials.filter(superseded=False).order_by("uploaded_at", "id"))
+    for row in rows:
+        row.title = titles.get(row.material_key, "")
+    return rows
+
+
 def _detail_context(request, case: Case) -> dict:
     actor = request.actor
     staff = actor.is_staff_role
@@ -419,7 +438,7 @@ def _detail_context(request, case: Case) -> dict:
     applicant = actor.role in APPLICANT_ROLES
     ctx = {
         "case": case, "d": detail, "light": light_of(case), "staff": staff, "is_applicant": applicant,
-        "materials": list(case.materials.filter(superseded=False).order_by("uploaded_at", "id")),
+        "materials": _materials_with_titles(case),
         "fetched": [m for m in (case.item_version.materials.all() if case.item_version_id else [])
                     if not m.applicant_submits],
         "children": list(case.children.select_related("department").order_by("id")),
@@ -516,8 +535,8 @@ def act(request, number: str):
         elif action == "transfer":
             payload["department"] = request.POST.get("department", "")
         elif action == "deliver":
-            payload.update(method=request.POST.get("method", ""), tracking_number=request.POST.get("tracking_number", ""),
-                           address=request.POST.get("address", ""))
+            payload.update(method=request.POST.get("method", ""), address=request.POST.get("address", ""),
+                           tracking_number=request.POST.get("tracking_number", ""))
         elif action == "pay_counter":
             action = "pay"
             payload.update(provider="counter", reference=request.POST.get("reference", ""))
@@ -530,6 +549,11 @@ def act(request, number: str):
     return _after_action(request, number, _("已完成：%(a)s") % {"a": services.action_label(action)}, default)
 
 
+def _applicant_only(actor: Actor) -> None:
+    if actor.role not in APPLICANT_ROLES:
+        raise PermissionDeniedError(_("只有申请人本人或企业经办人可以进行此操作。"), code="applicant_only")
+
+
 @post_only
 def resubmit(request, number: str):
     """补正: the applicant uploads the corrected materials and sends the case back."""
@@ -538,13 +562,15 @@ def resubmit(request, number: str):
         return _login_redirect(request)
     try:
         case = selectors.case_for(actor, number)
+        _applicant_only(actor)
         materials = []
-        for name, upload in request.FILES.items():
+        for name in request.FILES:
             if not name.startswith(FILE_PREFIX):
                 continue
             key = name[len(FILE_PREFIX):]
-            row = services.upload_material(actor, name=upload.name or "file", data=upload.read(), key=key)
-            materials.append({"key": key, "upload": row.upload_token})
+            for upload in request.FILES.getlist(name)[:MAX_FILES_PER_MATERIAL]:
+                row = services.upload_material(actor, name=upload.name or "file", data=upload.read(), key=key)
+                materials.append({"key": key, "upload": row.upload_token})
         if not materials and not request.POST.get("confirm"):
             raise ValidationFailed(_("请上传补正后的材料，或勾选“已按告知内容补正”后提交。"), code="resubmit_empty",
                                    fields={"materials": [_("请上传补正材料。")]})
@@ -566,6 +592,7 @@ def pay(request, number: str):
         return _login_redirect(request)
     try:
         case = selectors.case_for(actor, number)
+        _applicant_only(actor)
         services.pay(actor, case.number, "sandbox", sandbox_reference(case))
     except DomainError as exc:
         if isinstance(exc, NotFound) and exc.code == "case_not_found":

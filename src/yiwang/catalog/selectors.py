@@ -291,6 +291,7 @@ def merged_materials(versions: list[ItemVersion]) -> list[dict]:
             entry["items"].append(version.name)
     result = list(merged.values())
     for entry in result:
+        entry["shared_count"] = len(entry["items"])
         if entry["required"]:
             entry["conditions"] = []
     return result

@@ -38,3 +38,66 @@ class RequestIdMiddleware:
             current.reset(token)
         response["X-Request-ID"] = request_id
         return response
+
+
+class RejectNulMiddleware:
+    """Refuses a request with a NUL character in its path, query string, headers or (form or
+    JSON) body with a precise 400.
+
+    No legitimate input contains one, and PostgreSQL can neither store nor compare text holding
+    NUL: such a value would otherwise end as a 500 deep inside whichever view first touches the
+    database. Last in MIDDLEWARE, so the refusal still carries every security header.
+    (Multipart bodies are left to the forms, whose CharFields already refuse NUL.)
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if self._has_nul(request):
+            from django.shortcuts import render
+            from django.utils.translation import gettext as _
+
+            message = _("请求中含有不允许的控制字符（NUL）。")
+            if request.path.startswith("/api/"):
+                from django.http import JsonResponse
+
+                return JsonResponse({"code": "invalid_characters", "message": message, "fields": {}}, status=400)
+            return render(request, "400.html", {"message": message}, status=400)
+        return self.get_response(request)
+
+    @staticmethod
+    def _has_nul(request) -> bool:
+        from urllib.parse import unquote_plus
+
+        if "\x00" in request.path or "\x00" in unquote_plus(request.META.get("QUERY_STRING", "")):
+            return True
+        if any("\x00" in str(v) for k, v in request.META.items() if k.startswith("HTTP_")):
+            return True
+        content_type = request.META.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
+        if request.method in ("GET", "HEAD", "OPTIONS") or not content_type:
+            return False
+        if content_type == "application/x-www-form-urlencoded":
+            return "\x00" in unquote_plus(request.body.decode("latin-1"))
+        if content_type.endswith("json"):
+            body = request.body
+            if b"\x00" in body:
+                return True
+            if b"\\u0000" in body:
+                import json
+
+                try:
+                    return _contains_nul(json.loads(body))
+                except ValueError:
+                    return False  # not JSON: the API answers that precisely
+        return False
+
+
+def _contains_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_contains_nul(k) or _contains_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_contains_nul(v) for v in value)
+    return False

@@ -117,7 +117,7 @@ class _Capability:
             reasons.append(why)
         if self._licence_cache[code] is None:
             return False, "证照库未接入" + (f"，对应数据{reasons[0]}" if reasons else "")
-        return False, "证照库无此类型" + (f"，对应数据{reasons[0]}" if reasons else "")
+        return False, "证照库暂无该类有效证照" + (f"，对应数据{reasons[0]}" if reasons else "")
 
 
 def compute() -> dict:

@@ -71,6 +71,24 @@ RESOURCES: dict[str, tuple] = {
                 "用于食品经营、公共场所卫生许可等事项核验从业人员健康状况",
                 [("certificate_no", "健康证明编号"), ("issued_on", "体检日期"), ("valid_until", "有效期至"),
                  ("result", "体检结论")]),
+    "JY-PTH": ("普通话水平测试信息", "YX-JYJ", "resident_id", "conditional", "monthly", [],
+               "《中华人民共和国国家通用语言文字法》；《普通话水平测试管理规定》",
+               "用于教师资格认定等须核验普通话水平的事项",
+               [("level", "测试等级"), ("score", "成绩"), ("tested_on", "测试日期"), ("certificate_no", "证书编号")]),
+    "MZ-JJHD": ("居民家庭经济状况核对信息", "YX-MZ", "resident_id", "conditional", "on_change", [],
+                "《社会救助暂行办法》第十一条；《江东省居民家庭经济状况核对办法》",
+                "仅用于社会救助、住房保障等须核对家庭经济状况的事项，须经申请人书面授权",
+                [("conclusion", "核对结论"), ("checked_on", "核对日期"), ("monthly_income_per_capita", "家庭月人均收入（元）"),
+                 ("family_size", "共同生活家庭人口")]),
+    "ZJ-HTBA": ("工程合同备案信息", "YX-ZJ", "uscc", "conditional", "daily", [],
+                "《建筑工程施工发包与承包计价管理办法》第十三条；《江东省建设工程合同备案管理规定》",
+                "用于施工许可、竣工验收备案等工程建设事项",
+                [("contract_no", "备案编号"), ("project", "工程名称"), ("contractor", "承包单位"),
+                 ("amount", "合同价款（万元）"), ("filed_on", "备案日期")]),
+    "WJ-SWZM": ("居民死亡医学证明信息", "YX-WJW", "resident_id", "conditional", "daily", [],
+                "《人口死亡信息登记管理规范（试行）》；国卫规划发〔2013〕57号",
+                "用于户口注销、殡葬、社保待遇终止等身后事事项",
+                [("death_date", "死亡日期"), ("cause", "死亡原因"), ("institution", "出具机构"), ("certificate_no", "证明编号")]),
     "GA-WFFZ": ("违法犯罪记录信息", "YX-GA", "resident_id", "not_shared", "realtime", [],
                 "《中华人民共和国治安管理处罚法》；《公安机关办理犯罪记录查询工作规定》",
                 "依《公安机关办理犯罪记录查询工作规定》仅依申请向本人或依法查询的机关出具，不纳入部门间共享",
@@ -276,6 +294,21 @@ def generate(people: list[Person], enterprises) -> dict[str, list[tuple[str, dic
                 "education": level, "school": rng.choice(SCHOOLS[-2:] if level == "高中" else SCHOOLS[:-2]),
                 "major": "" if level == "高中" else rng.choice(MAJORS), "graduated": str(grad),
             }))
+        # 普通话水平测试信息
+        if 18 <= p.age < 60 and rng.random() < 0.2:
+            tested = date(rng.randrange(max(p.birth.year + 18, 2005), 2026), rng.randrange(1, 13), rng.randrange(1, 29))
+            score = rng.randrange(80, 98)
+            level = "一级乙等" if score >= 92 else "二级甲等" if score >= 87 else "二级乙等"
+            out["JY-PTH"].append((p.number, {"level": level, "score": f"{score}.{rng.randrange(10)}",
+                                             "tested_on": _fmt(tested),
+                                             "certificate_no": f"32{tested.year}{rng.randrange(10 ** 9):09d}"}))
+        # 居民家庭经济状况核对信息 (those who applied for assistance)
+        if p.age >= 18 and rng.random() < 0.08:
+            income = rng.randrange(400, 2600)
+            out["MZ-JJHD"].append((p.number, {
+                "conclusion": "符合最低生活保障条件" if income < 1000 else "不符合最低生活保障条件",
+                "checked_on": _fmt(date(2025, rng.randrange(1, 13), rng.randrange(1, 29))),
+                "monthly_income_per_capita": income, "family_size": rng.randrange(1, 6)}))
         # 从业人员健康证明信息
         if 18 <= p.age < 60 and rng.random() < 0.12:
             issued = date(2025, 1, 1) + timedelta(days=rng.randrange(365))
@@ -283,6 +316,17 @@ def generate(people: list[Person], enterprises) -> dict[str, list[tuple[str, dic
                 "certificate_no": f"JK329002{issued:%Y}{rng.randrange(10 ** 6):06d}", "issued_on": _fmt(issued),
                 "valid_until": _fmt(issued + timedelta(days=365)), "result": "合格",
             }))
+
+    # 工程合同备案信息: construction companies
+    for e in enterprises:
+        if "建筑" not in e.name and "建设" not in e.name:
+            continue
+        rng = _rng("htba", e.uscc)
+        filed = date(2025, rng.randrange(1, 13), rng.randrange(1, 29))
+        out["ZJ-HTBA"].append((e.uscc, {
+            "contract_no": f"HT329002{filed:%Y%m}{rng.randrange(10 ** 4):04d}",
+            "project": f"云溪区{rng.choice(['望江', '白沙', '翠屏', '锦绣', '观澜'])}{rng.choice(['安置房', '学校', '社区服务中心', '道路提升'])}工程",
+            "contractor": e.name, "amount": f"{rng.randrange(200, 9000)}.00", "filed_on": _fmt(filed)}))
 
     # 不动产登记信息: couples first (most own jointly), then single adults
     done: set[str] = set()
@@ -433,7 +477,55 @@ def load(stdout=None) -> dict[str, dict[str, int]]:
         if any(c["created"] for c in counts.values()):
             audit.record("demo.exchange_loaded", ("demo", "exchange"), data=counts, role="system")
     services.flag_overdue_requests()
+    count("sample_queries", _sample_queries(), 0)
     return counts
+
+
+#: Real signed gateway calls made once, so the featured citizens' 我的数据使用记录 is not empty:
+#: (caller department, resource, featured citizen index, purpose)
+SAMPLE_QUERIES = (
+    ("YX-MZ", "RS-CBJF", 0, "最低生活保障审核：核验申请人就业参保情况"),
+    ("YX-ZRZY", "MZ-HYDJ", 0, "不动产转移登记：核验婚姻状况"),
+    ("YX-MZ", "RS-CBJF", 1, "临时救助审核：核验申请人就业参保情况"),
+)
+
+
+def _sample_queries() -> int:
+    """Make the sample queries through the real gateway (signed, logged), once."""
+    import json as _json
+
+    from django.test import RequestFactory
+
+    from yiwang.accounts.models import User
+
+    from . import gateway, signing
+    from .models import ExchangeClient, QueryLog
+
+    if QueryLog.objects.exists():
+        return 0
+    people = list(User.objects.filter(kind=User.Kind.CITIZEN, username__startswith="demo_c").order_by("username")[:3])
+    made = 0
+    for dept, code, index, purpose in SAMPLE_QUERIES:
+        client = ExchangeClient.objects.filter(department__code=dept, key_id__endswith="-demo").first()
+        if client is None:
+            key_id = f"{dept.lower()}-demo"
+            from yiwang.core.models import Department
+
+            client = ExchangeClient.objects.create(key_id=key_id, name="业务系统", secret=demo_client_secret(key_id),
+                                                   department=Department.objects.get(code=dept), rate_per_minute=1200)
+        if index >= len(people):
+            continue
+        path = "/api/v1/exchange/gateway/query"
+        body = _json.dumps({"resource": code, "subject": people[index].id_number, "purpose": purpose},
+                           ensure_ascii=False).encode()
+        request = RequestFactory().post(path, body, content_type="application/json",
+                                        headers=signing.sign(client.key_id, client.secret, "POST", path, body))
+        try:
+            gateway.query(request)
+        except Exception:  # noqa: BLE001 - a subject without a record is logged as such; that is fine
+            pass
+        made += 1
+    return made
 
 
 def client_credentials() -> list[dict]:

@@ -4,10 +4,14 @@ Every call — answered or refused, signed or not — leaves one :class:`QueryLo
 purpose, case number, subject (blind index), fields and result size, written whatever the outcome.
 Checks, in order, each with its own stable code:
 
-1. signature (401): ``signature_missing``, ``client_unknown``, ``client_disabled``,
+1. signature (401): ``not_authenticated`` (no signature headers at all; logged as
+   ``signature_missing``, ``fields.signature == ["signature_missing"]``), ``client_unknown``, ``client_disabled``,
    ``timestamp_invalid``, ``timestamp_stale``, ``nonce_invalid``, ``signature_invalid``,
    ``nonce_replayed``;
-2. rate (429): ``rate_limited`` — per client, ``ExchangeClient.rate_per_minute``;
+2. rate (429): ``rate_limited`` — per client, ``ExchangeClient.rate_per_minute``; and
+   ``too_many_failures`` — an address whose calls failed authentication more than
+   ``EXCHANGE_AUTH_FAILURES_PER_MINUTE`` (120) times this minute is refused before any work and
+   without a log row (so a flood cannot fill the log);
 3. request (404/403/422): ``resource_not_found``, ``resource_not_shared``, ``purpose_required``,
    ``subject_invalid``, ``no_grant``, ``grant_revoked``, ``grant_expired``, ``fields_not_granted``,
    ``subject_not_found``.
@@ -57,8 +61,15 @@ def authenticate(request, log: QueryLog | None = None) -> ExchangeClient:
     if log is not None:
         log.client_key = key[:64]
     if not (key and ts and nonce and sig):
+        # No credentials at all: the API-wide code for that (as for a request without a bearer
+        # token); the log records the precise reason.
+        if log is not None:
+            log.outcome = "signature_missing"
+        missing = [h for h, v in ((signing.HEADER_KEY, key), (signing.HEADER_TIMESTAMP, ts),
+                                  (signing.HEADER_NONCE, nonce), (signing.HEADER_SIGNATURE, sig)) if not v]
         raise NotAuthenticated(_("请求未签名：须携带 X-Exchange-Key、X-Exchange-Timestamp、X-Exchange-Nonce 和 "
-                                 "X-Exchange-Signature。"), code="signature_missing")
+                                 "X-Exchange-Signature。"), code="not_authenticated",
+                               fields={"signature": ["signature_missing"], "headers": missing})
     client = ExchangeClient.objects.select_related("department").filter(key_id=key).first()
     if client is None:
         raise NotAuthenticated(_("未登记的接入系统。"), code="client_unknown")
@@ -102,6 +113,23 @@ def _rate_limit(client: ExchangeClient) -> None:
         raise RateLimited(_("请求过于频繁：每分钟最多 %(n)d 次。") % {"n": client.rate_per_minute}, code="rate_limited")
 
 
+def _too_many_failures(request) -> None:
+    """Unauthenticated floods from one address: past the limit, 429 and no more log rows."""
+    limit = int(getattr(settings, "EXCHANGE_AUTH_FAILURES_PER_MINUTE", 120))
+    key = f"yiwang:exchange:fail:{_client_ip(request)}:{int(time.time() // 60)}"
+    if (cache.get(key) or 0) >= limit:
+        raise RateLimited(_("签名校验失败次数过多，请稍后再试。"), code="too_many_failures")
+
+
+def _count_failure(request) -> None:
+    key = f"yiwang:exchange:fail:{_client_ip(request)}:{int(time.time() // 60)}"
+    cache.add(key, 0, 120)
+    try:
+        cache.incr(key)
+    except ValueError:
+        cache.set(key, 1, 120)
+
+
 def _payload(request) -> dict:
     try:
         data = json.loads(request.body or b"{}")
@@ -112,6 +140,12 @@ def _payload(request) -> dict:
     return data
 
 
+def _outcome(log: QueryLog, exc: DomainError) -> str:
+    if exc.code == "not_authenticated" and log.outcome == "signature_missing":
+        return "signature_missing"
+    return exc.code[:40]
+
+
 def _new_log(request) -> QueryLog:
     from yiwang.core.context import current
 
@@ -120,14 +154,19 @@ def _new_log(request) -> QueryLog:
 
 def query(request) -> dict:
     """Answer one signed query ``{resource, subject, purpose, case_number?, fields?}``."""
+    _too_many_failures(request)
     log = _new_log(request)
     try:
-        client = authenticate(request, log)
+        try:
+            client = authenticate(request, log)
+        except NotAuthenticated:
+            _count_failure(request)
+            raise
         log.client, log.department_id = client, client.department_id
         data = _payload(request)
         result = _answer(client, data, log)
     except DomainError as exc:
-        log.outcome, log.http_status = exc.code[:40], exc.status
+        log.outcome, log.http_status = _outcome(log, exc), exc.status
         log.save()
         raise
     except Exception:
@@ -200,15 +239,20 @@ def _answer(client: ExchangeClient, data: dict, log: QueryLog) -> dict:
 
 def push(request, code: str) -> dict:
     """A provider's signed push (full or incremental). Refusals are logged as gateway calls."""
+    _too_many_failures(request)
     log = _new_log(request)
     log.resource_code = (code or "")[:64]
     log.purpose = "push"
     try:
-        client = authenticate(request, log)
+        try:
+            client = authenticate(request, log)
+        except NotAuthenticated:
+            _count_failure(request)
+            raise
         log.client, log.department_id = client, client.department_id
         batch = services.push_records(client, code, _payload(request))
     except DomainError as exc:
-        log.outcome, log.http_status = exc.code[:40], exc.status
+        log.outcome, log.http_status = _outcome(log, exc), exc.status
         log.save()
         raise
     return {"batch": batch.pk, "resource": batch.resource.code, "mode": batch.mode, "upserted": batch.upserted,

@@ -255,12 +255,12 @@ class Grant(models.Model):
 
 
 class DataRecord(models.Model):
-    """The exchange's copy of one subject's record in one resource. ``values`` is a JSON object,
+    """The exchange's copy of one subject's record in one resource. ``payload`` is a JSON object,
     encrypted at rest; the subject is found only by its blind index."""
 
     resource = models.ForeignKey(DataResource, on_delete=models.CASCADE, related_name="records")
     subject_bidx = models.CharField(max_length=40)
-    values = EncryptedTextField(_("信息项取值"))
+    payload = EncryptedTextField(_("信息项取值（JSON）"))
     version = models.PositiveIntegerField(default=1)
     source_updated_at = models.DateTimeField(_("源系统更新时间"), null=True, blank=True)
     received_at = models.DateTimeField(_("汇聚时间"), default=timezone.now)
@@ -272,7 +272,7 @@ class DataRecord(models.Model):
         constraints = [models.UniqueConstraint(fields=["resource", "subject_bidx"], name="exchange_record_unique")]
 
     def data(self) -> dict:
-        return json.loads(self.values or "{}")
+        return json.loads(self.payload or "{}")
 
 
 class PushBatch(models.Model):

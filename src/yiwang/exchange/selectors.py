@@ -27,7 +27,7 @@ def _staff(actor: Actor) -> None:
     if not actor.is_authenticated:
         raise NotAuthenticated(_("请先登录。"))
     if not actor.is_staff_role:
-        raise PermissionDeniedError(_("数据资源目录仅供政务部门工作人员查阅。"), code="staff_only")
+        raise PermissionDeniedError(_("数据资源目录仅供政务部门工作人员查阅。"), code="role_forbidden")
 
 
 def resources_visible_to(actor: Actor) -> QuerySet[DataResource]:
@@ -107,7 +107,7 @@ def subject_of(actor: Actor) -> tuple[str, str] | None:
     if actor.role in (Role.CITIZEN, Role.ENTERPRISE_AGENT):
         return None
     raise PermissionDeniedError(_("“我的数据使用记录”供市民和企业查看本人（本单位）的数据被使用情况。"),
-                                code="applicant_only")
+                                code="role_forbidden")
 
 
 def my_data_usage(actor: Actor) -> QuerySet[QueryLog]:

@@ -72,7 +72,7 @@ def _require_steward_of(actor: Actor, department_id: int | None, message=None) -
 
         raise NotAuthenticated(_("请先登录。"))
     if actor.role != Role.DATA_STEWARD or actor.department_id is None or actor.department_id != department_id:
-        raise PermissionDeniedError(message or _("只有数据提供部门的数据管理员可以进行此操作。"), code="not_resource_steward")
+        raise PermissionDeniedError(message or _("只有数据提供部门的数据管理员可以进行此操作。"), code="role_forbidden")
 
 
 def _text(value, field_name: str, message, *, max_length: int | None = None) -> str:
@@ -368,7 +368,7 @@ def refuse_request(actor: Actor, request_id: int, reason: str) -> ShareRequest:
 def withdraw_request(actor: Actor, request_id: int) -> ShareRequest:
     req = _lock_request(request_id)
     if actor.role not in REQUESTER_ROLES or actor.department_id != req.requester_id:
-        raise PermissionDeniedError(_("只有申请部门可以撤回申请。"), code="not_requester")
+        raise PermissionDeniedError(_("只有申请部门可以撤回申请。"), code="role_forbidden")
     if req.withdraw():
         req.decided_at = timezone.now()
         req.save(update_fields=["status", "decided_at"])
@@ -485,17 +485,17 @@ def store_records(resource: DataResource, mode: str, rows: list[tuple[str, dict,
             text = _canonical_values(values)
             old = existing.get(bidx)
             if old is None:
-                new.append(DataRecord(resource=resource, subject_bidx=bidx, values=text, version=1,
+                new.append(DataRecord(resource=resource, subject_bidx=bidx, payload=text, version=1,
                                       source_updated_at=updated or now, received_at=now, batch=batch))
-            elif old.values != text:
-                old.values, old.version = text, old.version + 1
+            elif old.payload != text:
+                old.payload, old.version = text, old.version + 1
                 old.source_updated_at, old.received_at, old.batch = updated or now, now, batch
                 changed.append(old)
             else:
                 unchanged += 1
         DataRecord.objects.bulk_create(new, batch_size=500)
         if changed:
-            DataRecord.objects.bulk_update(changed, ["values", "version", "source_updated_at", "received_at", "batch"],
+            DataRecord.objects.bulk_update(changed, ["payload", "version", "source_updated_at", "received_at", "batch"],
                                            batch_size=500)
         if mode == PushBatch.Mode.FULL:
             gone = [bidx for bidx in existing if bidx not in seen]
@@ -584,11 +584,12 @@ def resolve_grant(resource: DataResource, department_id: int | None, item_code: 
     grants in force are limited to other items)."""
     grants = list(Grant.objects.filter(resource=resource, grantee_id=department_id).order_by("-created_at", "-id"))
     usable = [g for g in grants if g.is_usable]
-    fitting = [g for g in usable if not item_code or not g.items or item_code in g.items]
+    fitting = [g for g in usable if not g.items or (item_code and item_code in g.items)]
     if fitting:
         return fitting[0]
     if usable:
-        raise PermissionDeniedError(_("共享授权限定用于其他事项。"), code="grant_item_mismatch")
+        raise PermissionDeniedError(_("共享授权限定用于特定事项：请以 item_code 说明所办事项。"),
+                                    code="grant_item_mismatch")
     if not grants:
         raise PermissionDeniedError(_("没有该数据资源的共享授权，请先提出共享申请。"), code="no_grant")
     latest = grants[0]

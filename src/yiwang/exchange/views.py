@@ -20,9 +20,11 @@ from . import coverage, selectors, services
 from .models import ShareClass, SubjectKind, UpdateFrequency
 
 
-def _login(request):
+def _login(request, *, staff: bool = True):
+    """Anonymous: to the staff sign-in (the exchange's desks) or the citizen sign-in (我的数据)."""
     if not request.actor.is_authenticated:
-        return redirect(f"{settings.LOGIN_URL}?{urlencode({'next': request.get_full_path()})}")
+        url = "/accounts/login/staff/" if staff else settings.LOGIN_URL
+        return redirect(f"{url}?{urlencode({'next': request.get_full_path()})}")
     return None
 
 
@@ -197,7 +199,7 @@ def access_log(request):
 # -- citizens ----------------------------------------------------------------------------------
 @require_GET
 def my_data(request):
-    if (r := _login(request)) is not None:
+    if (r := _login(request, staff=False)) is not None:
         return r
     try:
         qs = selectors.my_data_usage(request.actor)

@@ -18,7 +18,7 @@ from yiwang.hotline import selectors as hotline_selectors
 from yiwang.hotline import services as hotline_services
 from yiwang.hotline.forms import GridReportForm
 from yiwang.hotline.models import Channel, Kind, Status, Urgency
-from yiwang.hotline.views import _errors_to_form, _files, _gate
+from yiwang.hotline.views import _errors_to_form, _files, _forbidden, _gate
 
 from . import selectors
 
@@ -47,7 +47,7 @@ def report(request):
                 return redirect("hotline-order", number=order.number)
             except DomainError as exc:
                 if exc.status == 403:
-                    raise
+                    return _forbidden(request, exc.message)
                 _errors_to_form(form, exc)
         status = 400
     else:

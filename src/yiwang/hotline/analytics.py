@@ -2,7 +2,8 @@
 map by grid.
 
 * **Hot topics** — the words of this week's orders (one count per order, stop words and the
-  district's place names left out), ranked by how many orders use them, each with last week's
+  district's place names left out), ranked by count × idf against the last year's orders (so
+  what everybody always says sinks and what is unusual this week rises), each with last week's
   count and a trend: ``new`` (absent last week), ``up`` (≥ 1.5×), ``down`` (≤ 0.67×) or ``flat``.
 * **Volumes** — counts in a date range (default: the last 30 days), with how many are still open.
 * **Heat** — the grids as GeoJSON with each grid's count and an intensity in [0, 1] (count over the
@@ -28,7 +29,11 @@ from .models import OPEN_STATUSES, Status, WorkOrder
 
 CACHE_SECONDS = 300
 GENERIC = set("居民 群众 业主 情况 要求 问题 时间 晚上 白天 早上 下午 上午 目前 多次 一段时间 小时 分钟 希望 联系 电话 "
-              "工作人员 相关 管理 影响 严重 导致 发现 出现 存在 进行 没人 不管 无人 至今 仍然 还是 依然 老人 孩子".split())
+              "工作人员 相关 管理 影响 严重 导致 发现 出现 存在 进行 没人 不管 无人 至今 仍然 还是 依然 老人 孩子 "
+              "答复 重视 看看 一家 有人 需要 几次 好几次 谢谢 派人 社区 小区 附近 一直 已经 反映 处理 解决 办理 "
+              "现在 每天 请问 什么 哪里 怎么 多久 可以 能否 是否".split())
+DF_DAYS = 365
+DF_SAMPLE = 6000
 
 
 def _day_start(d: date) -> datetime:
@@ -38,14 +43,35 @@ def _day_start(d: date) -> datetime:
 def _place_words() -> set[str]:
     from yiwang.core.models import Division
 
+    from yiwang.core.demo.geo import STREETS
+
     names = set(Division.objects.values_list("name", flat=True))
-    out = set()
+    names |= {w for st in STREETS for c in st.communities for w in (*c.roads, *c.estates)}
+    out = {"大道", "一组", "二组", "三组", "四组", "五组", "新村", "花园", "小区"}
     for n in names:
         out.add(n)
-        for suffix in ("社区", "街道", "村", "镇"):
+        for suffix in ("社区", "街道", "村", "镇", "路", "街", "大道", "小区", "花园", "新村", "苑"):
             if n.endswith(suffix) and len(n) > len(suffix) + 1:
                 out.add(n[: -len(suffix)])
     return out
+
+
+def _document_frequency(exclude: set[str]) -> tuple[Counter, int]:
+    """How many of the last year's orders use each word (a sample of at most DF_SAMPLE, cached for
+    six hours): the background the week's words are compared with."""
+    key = f"yiwang:hotline:df:{timezone.localdate().isoformat()}"
+    cached = cache.get(key)
+    if cached is not None:
+        return Counter(cached[0]), cached[1]
+    since = timezone.now() - timedelta(days=DF_DAYS)
+    df: Counter = Counter()
+    n = 0
+    for text in (WorkOrder.objects.filter(created_at__gte=since).order_by("-id").values_list("text", flat=True)
+                 [:DF_SAMPLE].iterator(chunk_size=1000)):
+        n += 1
+        df.update({w for w in textmod.words(text) if w not in exclude})
+    cache.set(key, (dict(df), n), 6 * 3600)
+    return df, n
 
 
 def _week_terms(start: datetime, end: datetime, exclude: set[str]) -> tuple[Counter, int]:
@@ -70,10 +96,15 @@ def hot_topics(week_of: date | None = None, limit: int = 20) -> dict:
     prev_start = _day_start(monday - timedelta(days=7))
     current, n_current = _week_terms(this_start, this_end, exclude)
     previous, n_previous = _week_terms(prev_start, this_start, exclude)
+    df, n_docs = _document_frequency(exclude)
+    import math
+
+    def weight(word: str, count: int) -> float:  # count × idf: words every complaint uses sink
+        return count * math.log((n_docs + 1) / (df.get(word, 0) + 1) + 1)
+
+    ranked = sorted(((weight(w, c), w, c) for w, c in current.items() if c >= 2), reverse=True)
     topics = []
-    for word, count in current.most_common(limit * 3):
-        if count < 2:
-            break
+    for _score, word, count in ranked[:limit]:
         before = previous.get(word, 0)
         if before == 0:
             trend = "new"
@@ -84,8 +115,6 @@ def hot_topics(week_of: date | None = None, limit: int = 20) -> dict:
         else:
             trend = "flat"
         topics.append({"keyword": word, "count": count, "previous": before, "change": count - before, "trend": trend})
-        if len(topics) >= limit:
-            break
     result = {"week_start": monday.isoformat(), "orders": n_current, "previous_orders": n_previous, "topics": topics}
     cache.set(key, result, CACHE_SECONDS)
     return result

@@ -38,7 +38,7 @@ from . import text as textmod
 
 logger = logging.getLogger("yiwang.hotline.classifier")
 
-ALPHA = 0.05
+ALPHA = 0.5
 PRIOR_POWER = 0.3
 CORRECTION_BOOST = 2
 POLL_SECONDS = 5.0
@@ -57,6 +57,8 @@ def label_of(category: str, department: str) -> str:
 
 
 class NaiveBayes:
+    """Multinomial naive Bayes over sparse features, learning one document at a time."""
+
     def __init__(self, alpha: float = ALPHA, prior_power: float = PRIOR_POWER):
         self.alpha = alpha
         self.prior_power = prior_power
@@ -107,11 +109,12 @@ class NaiveBayes:
         totals = np.asarray(self.totals, dtype=np.float64)
         m = np.log(m + self.alpha) - np.log(totals + self.alpha * V)[None, :]
         docs = np.asarray(self.docs, dtype=np.float64)
-        prior = np.log(np.maximum(docs, 1e-9) ** self.prior_power)
-        prior -= np.log(np.exp(prior - prior.max()).sum()) + prior.max()
+        prior = self.prior_power * np.log(np.maximum(docs, 1e-9))
+        prior -= prior.max() + np.log(np.exp(prior - prior.max()).sum())
         return m.astype(np.float32), prior.astype(np.float32)
 
     def scores(self, feats: list[str]) -> np.ndarray | None:
+        """Posterior probabilities over ``self.labels`` (None before any learning)."""
         if not self.labels:
             return None
         with self._lock:
@@ -119,44 +122,77 @@ class NaiveBayes:
                 self._matrix, self._prior = self._build()
             matrix, prior = self._matrix, self._prior
         counts = Counter(self.vocab[f] for f in feats if f in self.vocab)
-        logp = prior.astype(np.float64).copy()
+        logp = prior.astype(np.float64)
         if counts:
             idx = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
             tf = 1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))
-            logp += (matrix[idx].astype(np.float64) * tf[:, None]).sum(axis=0)
-        logp -= logp.max()
+            logp = logp + (matrix[idx].astype(np.float64) * tf[:, None]).sum(axis=0)
+        logp = logp - logp.max()
         p = np.exp(logp)
         return p / p.sum()
 
+
+class DispatchModel:
+    """Two stages: which category (one naive Bayes over all categories), then which department
+    within that category (a small naive Bayes per category that has been sent to more than one
+    department, e.g. 社区治理 to each street office; place names decide). A pair's score is
+    P(category | text) × P(department | category, text)."""
+
+    def __init__(self):
+        self.categories = NaiveBayes()
+        self.departments: dict[str, NaiveBayes] = {}
+        self.lock = threading.Lock()
+
+    def learn(self, feats: list[str], category: str, department: str, weight: float = 1.0) -> None:
+        if not feats or not category or not department:
+            return
+        self.categories.learn(feats, category, weight)
+        nb = self.departments.get(category)
+        if nb is None:
+            with self.lock:
+                nb = self.departments.setdefault(category, NaiveBayes(alpha=ALPHA, prior_power=1.0))
+        nb.learn(feats, department, weight)
+
+    @property
+    def labels(self) -> list[str]:
+        return [label_of(c, d) for c in self.categories.labels for d in self.departments[c].labels]
+
     def predict(self, text: str, k: int = 3) -> list[Suggestion]:
-        p = self.scores(textmod.features(text[:MAX_CHARS]))
+        feats = textmod.features(text[:MAX_CHARS])
+        p = self.categories.scores(feats)
         if p is None:
             return []
-        k = max(1, min(k, len(self.labels)))
-        top = np.argsort(-p)[:k]
-        out = []
-        for i in top:
-            category, _sep, department = self.labels[int(i)].partition("|")
-            out.append(Suggestion(category, department, float(p[int(i)])))
-        return out
+        order = np.argsort(-p)[: k + 3]
+        pairs = []
+        for i in order:
+            cat = self.categories.labels[int(i)]
+            depts = self.departments[cat]
+            if len(depts.labels) == 1:
+                pairs.append((float(p[i]), cat, depts.labels[0]))
+                continue
+            q = depts.scores(feats)
+            for j in np.argsort(-q)[:k]:
+                pairs.append((float(p[i] * q[j]), cat, depts.labels[int(j)]))
+        pairs.sort(key=lambda t: -t[0])
+        return [Suggestion(c, d, s) for s, c, d in pairs[: max(1, k)]]
 
 
 # --- the process-wide model, trained from the database --------------------------------------
-_model: NaiveBayes | None = None
+_model: DispatchModel | None = None
 _state = {"feedback_id": 0, "checked": 0.0}
 _build_lock = threading.Lock()
 
 
-def train_from_rows(rows, categories) -> NaiveBayes:
+def train_from_rows(rows, categories) -> DispatchModel:
     """rows: (text, category code, department code, weight); categories: (code, department code,
     pseudo-document text)."""
-    nb = NaiveBayes()
+    model = DispatchModel()
     for code, dept, doc in categories:
         if dept:
-            nb.learn(textmod.features(doc), label_of(code, dept), 1.0)
+            model.learn(textmod.features(doc), code, dept, 1.0)
     for text, cat, dept, weight in rows:
-        nb.learn(textmod.features(text[:MAX_CHARS]), label_of(cat, dept), weight)
-    return nb
+        model.learn(textmod.features(text[:MAX_CHARS]), cat, dept, weight)
+    return model
 
 
 def _category_docs():
@@ -171,7 +207,7 @@ def _category_docs():
     return out
 
 
-def build() -> NaiveBayes:
+def build() -> DispatchModel:
     from .models import DispatchFeedback, Status, WorkOrder
 
     started = time.perf_counter()
@@ -186,8 +222,8 @@ def build() -> NaiveBayes:
     nb = train_from_rows(rows, _category_docs())
     _state["feedback_id"] = last_feedback
     _state["checked"] = time.monotonic()
-    logger.info("dispatch classifier: %d labels, %d features, %d documents in %.2fs", len(nb.labels), len(nb.vocab),
-                len(rows), time.perf_counter() - started)
+    logger.info("dispatch classifier: %d categories, %d features, %d documents in %.2fs", len(nb.categories.labels),
+                len(nb.categories.vocab), len(rows), time.perf_counter() - started)
     return nb
 
 
@@ -205,7 +241,7 @@ class DispatchVocabulary:
         return names
 
 
-def _catch_up(nb: NaiveBayes) -> None:
+def _catch_up(nb: DispatchModel) -> None:
     from .models import DispatchFeedback
 
     now = time.monotonic()
@@ -215,11 +251,11 @@ def _catch_up(nb: NaiveBayes) -> None:
     rows = list(DispatchFeedback.objects.filter(id__gt=_state["feedback_id"]).order_by("id").values_list(
         "id", "text", "category_code", "department_code", "corrected")[:5000])
     for pk, text, cat, dept, corrected in rows:
-        nb.learn(textmod.features(text[:MAX_CHARS]), label_of(cat, dept), 1.0 + (CORRECTION_BOOST if corrected else 0))
+        nb.learn(textmod.features(text[:MAX_CHARS]), cat, dept, 1.0 + (CORRECTION_BOOST if corrected else 0))
         _state["feedback_id"] = pk
 
 
-def model() -> NaiveBayes:
+def model() -> DispatchModel:
     global _model
     if _model is None:
         with _build_lock:
@@ -228,6 +264,25 @@ def model() -> NaiveBayes:
     else:
         _catch_up(_model)
     return _model
+
+
+def warm_async() -> None:
+    """Train in a background thread if this process has no model yet (the console calls it when an
+    operator opens it, so the first suggestion does not wait for the training)."""
+    if _model is not None or _build_lock.locked():
+        return
+
+    def run():
+        from django.db import connection
+
+        try:
+            model()
+        except Exception:  # noqa: BLE001 - the next suggestion trains (and reports) again
+            logger.exception("warming the dispatch classifier failed")
+        finally:
+            connection.close()
+
+    threading.Thread(target=run, name="dispatch-classifier-warm", daemon=True).start()
 
 
 def reset() -> None:

@@ -202,6 +202,7 @@ def save_article(actor: Actor, *, article_id: int | None = None, title: str, ans
     article.updated_at, article.updated_by = timezone.now(), actor.user
     article.save()
     audit.record("hotline.knowledge_saved", article, data={"title": title, "published": is_published})
+    invalidate()  # this process at once; every process again once it is committed
     transaction.on_commit(invalidate)
     return article
 

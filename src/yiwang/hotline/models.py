@@ -137,6 +137,13 @@ class TimeLimitRule(models.Model):
         verbose_name_plural = _("办理时限规则")
         constraints = [models.UniqueConstraint(fields=["category", "urgency"], name="time_limit_rule_unique")]
 
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        clash = TimeLimitRule.objects.filter(category_id=self.category_id, urgency=self.urgency).exclude(pk=self.pk)
+        if clash.exists():  # the unique constraint does not see two NULL categories as equal
+            raise ValidationError(_("该分类和紧急程度已有一条时限规则。"))
+
     def __str__(self) -> str:
         cat = self.category.name if self.category_id else _("全部分类")
         urg = self.get_urgency_display() if self.urgency else _("全部紧急程度")

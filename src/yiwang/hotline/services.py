@@ -530,6 +530,7 @@ def dispatch(actor: Actor, number: str, *, department: str, category: str | None
         DispatchFeedback.objects.create(order=order, text=order.text, category_code=cat.code,
                                         department_code=lead.code, suggested_category=suggested[0],
                                         suggested_department=suggested[1], corrected=corrected)
+        classifier.poke()  # this process learns it with its next suggestion
         action = "dispatch" if previous == Status.NEW else "redispatch"
         _event(order, action, previous, actor, note,
                {"department": lead.code, "category": cat.code, "assisting": assisting, "previous": previous_dept,
@@ -1011,3 +1012,42 @@ def label(action: str) -> str:
 
 def masked_phone(order: WorkOrder) -> str:
     return "" if order.is_anonymous else mask_phone(order.caller_phone)
+
+
+# -- Open311 clients ---------------------------------------------------------------------------
+DEMO_OPEN311_KEY = "yx-open311-demo-key"
+
+
+def _key_hash(raw: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def create_open311_client(name: str) -> tuple[str, "Open311Client"]:
+    """A new api_key for a system that posts requests (shown once; only its hash is kept)."""
+    from .models import Open311Client
+
+    raw = "o311_" + secrets.token_urlsafe(24)
+    client = Open311Client.objects.create(name=name, key_hash=_key_hash(raw), prefix=raw[:8])
+    audit.record("hotline.open311_client_created", client, data={"name": name, "prefix": raw[:8]})
+    return raw, client
+
+
+def open311_client_for(raw: str | None):
+    from .models import Open311Client
+
+    if not raw:
+        return None
+    return Open311Client.objects.filter(key_hash=_key_hash(raw.strip()), is_active=True).first()
+
+
+def ensure_demo_open311_client() -> str | None:
+    """The demo's public Open311 key (demo mode only; its value is in the docs)."""
+    from .models import Open311Client
+
+    if Open311Client.objects.filter(key_hash=_key_hash(DEMO_OPEN311_KEY)).exists():
+        return DEMO_OPEN311_KEY
+    Open311Client.objects.create(name="演示接入方（开放平台）", key_hash=_key_hash(DEMO_OPEN311_KEY),
+                                 prefix=DEMO_OPEN311_KEY[:8])
+    return DEMO_OPEN311_KEY

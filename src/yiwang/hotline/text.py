@@ -101,6 +101,18 @@ def bigrams(text: str) -> list[str]:
     return out
 
 
+STOP_CHARS = set("的了吗呢吧啊呀嘛么我你他她它们这那个有没是不在和跟与及或还就都也又能会要想请一下很太已经"
+                 "天人家里上下前后时多少说看打来去过着得地啦哦嗯啥咋该此并但而且因为所以如果然后无号楼室路街区市"
+                 "到给把被让对从为什么怎如何哪儿吧好大小老新长")
+
+
+def unigrams(text: str) -> list[str]:
+    return [ch for run in _CJK.findall(unicodedata.normalize("NFKC", text or "")) for ch in run
+            if ch not in STOP_CHARS]
+
+
 def features(text: str) -> list[str]:
-    """Classifier features: words, plus ``#``-prefixed character bigrams."""
-    return words(text) + ["#" + b for b in bigrams(text) if b not in STOPWORDS]
+    """Classifier features: words, ``#``-prefixed character bigrams and ``@``-prefixed single
+    characters (狗, 水, 电, 税 carry meaning on their own)."""
+    return (words(text) + ["#" + b for b in bigrams(text) if b not in STOPWORDS]
+            + ["@" + c for c in unigrams(text)])

@@ -118,13 +118,17 @@ def console(request):
                         messages.success(request, _("已登记：%(n)s") % {"n": order.number})
                 return redirect("hotline-order", number=order.number)
             except DomainError as exc:
-                if exc.status in (403, 404):
-                    raise
+                if exc.status == 403:
+                    return _forbidden(request, exc.message)
                 _errors_to_form(form, exc)
         status = 400
     else:
         form = ConsoleForm()
         status = 200
+        if not getattr(settings, "TESTING", False):
+            from . import classifier
+
+            classifier.warm_async()
     counts = {q: selectors.centre_queue(actor, q).count() for q in ("new", "returned", "replied", "overdue")}
     return render(request, "hotline/console.html", {"form": form, "counts": counts}, status=status)
 

@@ -90,7 +90,10 @@ def home(request):
 # -- sign-in -----------------------------------------------------------------------------------
 def _safe_next(request, default: str = settings.LOGIN_REDIRECT_URL) -> str:
     target = request.POST.get("next") or request.GET.get("next") or default
-    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+    # Only a path on this site: "/..." (not "//host", not a bare word that redirect() would try to
+    # reverse as a URL name and fail on with a 500).
+    if target.startswith("/") and not target.startswith("//") and url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         return target
     return default
 
@@ -204,6 +207,10 @@ def _finish_login(request, user, *, enterprise=None):
         from django_otp import login as otp_login
 
         otp_login(request, device)
+    # The new login decides whom the session acts for: Django keeps the session of the same person,
+    # so an earlier enterprise login (or chosen staff role) must not carry over into this one.
+    request.session.pop(SESSION_ENTERPRISE, None)
+    request.session.pop(SESSION_ROLE, None)
     if enterprise is not None:
         request.session[SESSION_ENTERPRISE] = enterprise.pk
     from yiwang.core import audit
@@ -469,7 +476,7 @@ def switch_role(request):
 def toggle_elderly(request):
     on = request.COOKIES.get(ELDERLY_COOKIE) != "1"
     target = _safe_next(request, "/")
-    response = redirect(target)
+    response = HttpResponseRedirect(target)
     response.set_cookie(ELDERLY_COOKIE, "1" if on else "0", max_age=365 * 24 * 3600, samesite="Lax",
                         secure=request.is_secure(), httponly=True)
     return response
