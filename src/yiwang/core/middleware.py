@@ -62,6 +62,11 @@ class RejectNulMiddleware:
             if request.path.startswith("/api/"):
                 from django.http import JsonResponse
 
+                where = _json_nul_path(request)
+                if where is not None:
+                    # a JSON body: the API's own validation status, naming the field (e.g. form.shop_name)
+                    return JsonResponse({"code": "invalid_characters", "message": message,
+                                         "fields": {where or "_": [message]}}, status=422)
                 return JsonResponse({"code": "invalid_characters", "message": message, "fields": {}}, status=400)
             return render(request, "400.html", {"message": message}, status=400)
         return self.get_response(request)
@@ -101,3 +106,38 @@ def _contains_nul(value) -> bool:
     if isinstance(value, list):
         return any(_contains_nul(v) for v in value)
     return False
+
+
+def _nul_path(value, prefix: str = "") -> str | None:
+    """The dotted path of the first string holding NUL in a JSON value ("" for the top level)."""
+    if isinstance(value, str):
+        return prefix if "\x00" in value else None
+    if isinstance(value, dict):
+        for k, v in value.items():
+            key = f"{prefix}.{k}" if prefix else str(k)
+            if "\x00" in str(k):
+                return key
+            found = _nul_path(v, key)
+            if found is not None:
+                return found
+    if isinstance(value, list):
+        for i, v in enumerate(value):
+            found = _nul_path(v, f"{prefix}.{i}" if prefix else str(i))
+            if found is not None:
+                return found
+    return None
+
+
+def _json_nul_path(request) -> str | None:
+    """For a JSON body holding NUL: where it is; None when the NUL is elsewhere (path, query…)."""
+    import json
+
+    content_type = request.META.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
+    if request.method in ("GET", "HEAD", "OPTIONS") or not content_type.endswith("json"):
+        return None
+    if "\x00" in request.path or "\x00" in request.META.get("QUERY_STRING", ""):
+        return None
+    try:
+        return _nul_path(json.loads(request.body))
+    except ValueError:
+        return ""
