@@ -751,15 +751,17 @@ def test_a_later_citizen_login_does_not_keep_acting_for_the_enterprise(anon_clie
 # Bad input: a precise 4xx, never a 500 (PostgreSQL refuses NUL in text; SQLite does not, so
 # these are checked on both)
 # ---------------------------------------------------------------------------------------------
-def test_nul_in_a_json_body_is_a_precise_400(anon_client, make_citizen):
+def test_nul_in_a_json_body_is_a_precise_422_naming_the_field(anon_client, make_citizen):
     from yiwang.accounts.models import User
 
     make_citizen()
     before = User.objects.count()
     r = anon_client.post(TOKEN, '{"login": "a\\u0000b", "password": "x"}', content_type="application/json")
-    assert_error(r, 400, "invalid_characters")
+    assert_error(r, 422, "invalid_characters")
+    assert list(r.json()["fields"]) == ["login"]
     r = anon_client.post("/api/v1/identity/validate", '{"number": ["\\u0000"]}', content_type="application/json")
-    assert_error(r, 400, "invalid_characters")
+    assert_error(r, 422, "invalid_characters")
+    assert list(r.json()["fields"]) == ["number.0"]
     assert User.objects.count() == before
 
 

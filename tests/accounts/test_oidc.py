@@ -329,3 +329,36 @@ def test_password_grant_is_refused(rp, make_citizen):
 def test_userinfo_without_a_token_is_401(db):
     assert Client().get("/o/userinfo/").status_code == 401
     assert Client().get("/o/userinfo/", headers={"Authorization": "Bearer nope"}).status_code == 401
+
+
+def test_a_deactivated_account_loses_single_sign_on(rp, citizen_browser):
+    """Once an account is deactivated (e.g. suspended for fraud), relying parties can no longer
+    read it through userinfo, refresh its tokens, or redeem a code issued before."""
+    from yiwang.accounts.models import User
+
+    user, browser = citizen_browser
+    verifier, challenge = pkce_pair()
+    tokens = exchange(consent(browser, authorize_params(rp, challenge))["code"], verifier, rp).json()
+    verifier2, challenge2 = pkce_pair()
+    pending_code = consent(browser, authorize_params(rp, challenge2))["code"]
+    assert tokens.get("refresh_token")
+    User.objects.filter(pk=user.pk).update(is_active=False)
+
+    r = Client().get("/o/userinfo/", headers={"Authorization": f"Bearer {tokens['access_token']}"})
+    assert r.status_code in (401, 403), r.status_code
+    basic = base64.b64encode(f"{rp.client_id}:{SECRET}".encode()).decode()
+    r = Client().post("/o/token/", {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
+                      headers={"Authorization": f"Basic {basic}"})
+    assert r.status_code in (400, 401) and "access_token" not in r.content.decode(), r.content
+    r = exchange(pending_code, verifier2, rp)
+    assert r.status_code in (400, 401) and "id_token" not in r.content.decode(), r.content
+
+
+def test_refresh_keeps_working_for_an_active_account(rp, citizen_browser):
+    _user, browser = citizen_browser
+    verifier, challenge = pkce_pair()
+    tokens = exchange(consent(browser, authorize_params(rp, challenge))["code"], verifier, rp).json()
+    basic = base64.b64encode(f"{rp.client_id}:{SECRET}".encode()).decode()
+    r = Client().post("/o/token/", {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
+                      headers={"Authorization": f"Basic {basic}"})
+    assert r.status_code == 200 and r.json()["access_token"] != tokens["access_token"]

@@ -227,3 +227,12 @@ def test_a_material_may_have_several_pages(login, people, item):
     case = Case.objects.get()
     assert sorted(case.materials.values_list("name", flat=True)) == ["第1页.pdf", "第2页.pdf"]
     assert set(case.materials.values_list("material_key", flat=True)) == {"application_form"}
+
+
+def test_guide_pages_can_link_to_the_apply_pages(login, people, item):
+    from django.urls import reverse
+
+    assert reverse("cases-apply", kwargs={"code": item.code}) == f"/cases/apply/{item.code}/"
+    assert reverse("cases-apply-bundle", kwargs={"code": "b1"}) == "/cases/apply/bundle/b1/"
+    r = login(people["citizen"]).get("/cases/apply/b1/?bundle=1")
+    assert r.status_code == 302 and r["Location"] == "/cases/apply/bundle/b1/"

@@ -190,3 +190,9 @@ def test_process_model_xml_is_access_checked(login, people, submitted):
     assert r.status_code == 200 and r["Content-Type"].startswith("application/xml")
     assert b"bpmndi:BPMNDiagram" in r.content
     assert login(people["other"]).get(path).status_code == 404
+
+
+@pytest.mark.parametrize("target", ["//evil.example/x", "/\\evil.example/x", "https://evil.example/"])
+def test_next_never_leaves_the_site(login, people, submitted, target):
+    r = login(people["clerk"]).post(f"/cases/{submitted.number}/act/", {"action": "accept", "next": target})
+    assert r.status_code == 302 and r["Location"] == f"/cases/{submitted.number}/"

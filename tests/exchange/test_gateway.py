@@ -259,3 +259,16 @@ def test_an_unauthenticated_flood_is_cut_off(setup, gw, settings):
     r = gw(s["client"].key_id, s["secret"], _body(s))
     assert r.status_code == 429 and r.json()["code"] == "too_many_failures"
     assert QueryLog.objects.count() == 3
+
+
+def test_nul_characters_are_refused_not_a_database_error(setup, gw, grant, ex):
+    """NUL characters (which PostgreSQL cannot store) are refused with a 422, never a 500 — by the
+    platform's request guard when it sees them, or by the gateway, which never logs them."""
+    s = setup
+    grant(s["resource"], ex["requester"])
+    for body in (_body(s, subject="\x00" * 18, purpose="核验\x00", case_number="\x00"),
+                 _body(s, resource="GA\x00HJXX", fields=["na\x00me"])):
+        r = gw(s["client"].key_id, s["secret"], body)
+        assert r.status_code in (404, 422), r.content
+        assert r.json()["code"] in ("invalid_characters", "subject_invalid", "resource_not_found")
+    assert not any("\x00" in (log.purpose + log.case_number + log.resource_code) for log in QueryLog.objects.all())

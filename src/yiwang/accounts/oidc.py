@@ -25,6 +25,23 @@ class YiwangOAuth2Validator(OAuth2Validator):
             claims["one_number"] = blind_index(user.id_number, "oidc-one-number")
         return claims
 
+    # A deactivated account (suspended, deceased, merged) ends its single sign-on at once: DOT
+    # itself does not look at ``is_active`` once a code, access token or refresh token exists.
+    @staticmethod
+    def _user_active(request) -> bool:
+        user = getattr(request, "user", None)
+        return user is not None and user.is_active
+
+    def validate_bearer_token(self, token, scopes, request):
+        return super().validate_bearer_token(token, scopes, request) and self._user_active(request)
+
+    def validate_refresh_token(self, refresh_token, client, request, *args, **kwargs):
+        return (super().validate_refresh_token(refresh_token, client, request, *args, **kwargs)
+                and self._user_active(request))
+
+    def validate_code(self, client_id, code, client, request, *args, **kwargs):
+        return super().validate_code(client_id, code, client, request, *args, **kwargs) and self._user_active(request)
+
     def get_oidc_claims(self, token, token_handler, request):
         """The claims of both the id_token (token endpoint) and userinfo: every time the full ID
         number leaves for another system (the identity scope was granted) it is audited."""

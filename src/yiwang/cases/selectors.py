@@ -104,7 +104,9 @@ def case_detail(case: Case, *, staff: bool) -> dict:
         "paid": case.paid_at is not None,
         "result": {"name": case.result_name, "decision": case.decision_reason,
                    "delivery_method": case.delivery_method, "tracking_number": case.tracking_number,
-                   "delivered_at": case.delivered_at} if case.concluded_at else None,
+                   "delivered_at": case.delivered_at,
+                   "licences": [{"identifier": lic.identifier, "name": lic.type.name, "number": lic.number}
+                                for lic in case.licences.select_related("type")]} if case.concluded_at else None,
         "children": [{"number": c.number, "title": c.title, "status": c.status,
                       "department": c.department.name if c.department_id else None}
                      for c in case.children.select_related("department").order_by("id")] if case.is_bundle else [],

@@ -4,8 +4,8 @@ from . import views
 
 urlpatterns = [
     # applying online (一网) and 我的办件
-    path("cases/apply/bundle/<str:bundle_code>/", views.apply_bundle, name="cases-apply-bundle"),
-    path("cases/apply/<str:item_code>/", views.apply_item, name="cases-apply"),
+    path("cases/apply/bundle/<str:code>/", views.apply_bundle, name="cases-apply-bundle"),
+    path("cases/apply/<str:code>/", views.apply_item, name="cases-apply"),
     path("cases/mine/", views.mine, name="cases-mine"),
     path("cases/<str:number>/", views.detail, name="cases-detail"),
     path("cases/<str:number>/submitted/", views.submitted, name="cases-submitted"),
@@ -23,7 +23,7 @@ urlpatterns = [
     path("counter/seat/", views.counter_seat, name="counter-seat"),
     path("counter/queue/", views.counter_queue, name="counter-queue"),
     path("counter/citizen/", views.counter_citizen, name="counter-citizen"),
-    path("counter/apply/<str:item_code>/", views.counter_apply, name="counter-apply"),
+    path("counter/apply/<str:code>/", views.counter_apply, name="counter-apply"),
     path("counter/<str:place_code>/take/", views.kiosk_take, name="counter-kiosk"),
     path("counter/<str:place_code>/screen/", views.screen, name="counter-screen"),
 ]

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -171,12 +172,14 @@ def _bundle_target(code: str) -> Target:
 
 
 # -- applying (online and at the counter) ------------------------------------------------------
-def apply_item(request, item_code: str):
-    return _apply_online(request, lambda: _item_target(item_code))
+def apply_item(request, code: str):
+    if request.method == "GET" and request.GET.get("bundle") == "1":  # a guide page's link to a bundle
+        return redirect(reverse("cases-apply-bundle", kwargs={"code": code}))
+    return _apply_online(request, lambda: _item_target(code))
 
 
-def apply_bundle(request, bundle_code: str):
-    return _apply_online(request, lambda: _bundle_target(bundle_code))
+def apply_bundle(request, code: str):
+    return _apply_online(request, lambda: _bundle_target(code))
 
 
 def _apply_online(request, load_target):
@@ -505,7 +508,8 @@ def _after_action(request, number: str, label: str, default: str):
 
 def _safe_back(request, default: str) -> str:
     target = request.POST.get("next") or ""
-    if target.startswith("/") and not target.startswith("//"):
+    if target.startswith("/") and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                                                  require_https=request.is_secure()):
         return target
     return default
 
@@ -818,7 +822,7 @@ def counter_citizen(request):
     return redirect("/counter/#items")
 
 
-def counter_apply(request, item_code: str):
+def counter_apply(request, code: str):
     """The same application form, filed by the clerk for the identified citizen and accepted at once."""
     if (response := _counter_guard(request)) is not None:
         return response
@@ -827,7 +831,7 @@ def counter_apply(request, item_code: str):
         messages.error(request, _("请先核验办事人身份（输入身份证号码查询）。"))
         return redirect("/counter/#applicant")
     try:
-        target = _item_target(item_code)
+        target = _item_target(code)
     except DomainError as exc:
         return _error_page(request, exc)
     applicant = Actor(user=citizen, channel="counter")

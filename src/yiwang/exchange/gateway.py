@@ -59,7 +59,7 @@ def authenticate(request, log: QueryLog | None = None) -> ExchangeClient:
     key, ts, nonce, sig = (h.get(signing.HEADER_KEY, ""), h.get(signing.HEADER_TIMESTAMP, ""),
                            h.get(signing.HEADER_NONCE, ""), h.get(signing.HEADER_SIGNATURE, ""))
     if log is not None:
-        log.client_key = key[:64]
+        log.client_key = _clean(key)[:64]
     if not (key and ts and nonce and sig):
         # No credentials at all: the API-wide code for that (as for a request without a bearer
         # token); the log records the precise reason.
@@ -140,6 +140,11 @@ def _payload(request) -> dict:
     return data
 
 
+def _clean(value) -> str:
+    """Text for the log: PostgreSQL refuses NUL characters in text columns."""
+    return str(value or "").replace("\x00", "")
+
+
 def _outcome(log: QueryLog, exc: DomainError) -> str:
     if exc.code == "not_authenticated" and log.outcome == "signature_missing":
         return "signature_missing"
@@ -180,14 +185,14 @@ def query(request) -> dict:
 
 
 def _answer(client: ExchangeClient, data: dict, log: QueryLog) -> dict:
-    code = str(data.get("resource") or "").strip().upper()
-    purpose = str(data.get("purpose") or "").strip()
-    case_number = str(data.get("case_number") or "").strip()
+    code = _clean(data.get("resource")).strip().upper()
+    purpose = _clean(data.get("purpose")).strip()
+    case_number = _clean(data.get("case_number")).strip()
     fields = data.get("fields")
     log.resource_code, log.purpose, log.case_number = code[:64], purpose[:500], case_number[:32]
     if fields is not None and (not isinstance(fields, list) or not all(isinstance(f, str) for f in fields)):
         raise ValidationFailed(_("fields 应为信息项标识的列表。"), code="fields_invalid")
-    log.fields_requested = list(fields or [])[:100]
+    log.fields_requested = [_clean(f)[:64] for f in (fields or [])][:100]
     resource = DataResource.objects.select_related("provider").filter(code=code).first()
     if resource is None or resource.status != ResourceStatus.PUBLISHED:
         raise NotFound(_("未找到已发布的数据资源“%(code)s”。") % {"code": code}, code="resource_not_found")
@@ -241,7 +246,7 @@ def push(request, code: str) -> dict:
     """A provider's signed push (full or incremental). Refusals are logged as gateway calls."""
     _too_many_failures(request)
     log = _new_log(request)
-    log.resource_code = (code or "")[:64]
+    log.resource_code = _clean(code)[:64]
     log.purpose = "push"
     try:
         try:
