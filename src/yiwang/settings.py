@@ -318,6 +318,9 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = TESTING
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
+# Cases: fetch licence and shared-data materials when a case is submitted (免提交).
+CASE_FETCH_ON_SUBMIT = env_bool("CASE_FETCH_ON_SUBMIT", True)
+
 # --- Notifications --------------------------------------------------------------------------
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env("EMAIL_HOST", "localhost")

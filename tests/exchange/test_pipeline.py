@@ -38,6 +38,12 @@ class FakeLicences:
         return None
 
 
+@pytest.fixture(autouse=True)
+def _fetch_explicitly(settings):
+    """These tests call fetch_for_case themselves; the submission's own fetch is tested below."""
+    settings.CASE_FETCH_ON_SUBMIT = False
+
+
 @pytest.fixture
 def world(ex, make_resource, seed, grant, make_item, monkeypatch):
     hj = make_resource(ex["provider"], "GA-HJXX", share_class="unconditional")
@@ -129,3 +135,13 @@ def test_guide_and_form_say_no_submission_needed(world, ex, client):
     client.force_login(ex["alice"])
     form = client.get(f"/cases/apply/{item.code}/").content.decode()
     assert 'data-testid="exempt-household_register"' in form and "免提交" in form
+
+
+def test_submitting_a_case_fetches_what_departments_hold(world, ex, submit_case, settings):
+    settings.CASE_FETCH_ON_SUBMIT = True
+    case = submit_case(ex["alice"], world["item"])
+    fetched = set(case.materials.filter(source__in=["licence", "shared_data"]).values_list("material_key", flat=True))
+    assert fetched == {"household_register", "marriage_certificate"}
+    event = case.events.get(action="submit")
+    assert set(event.data["fetched"]) == fetched and "social_security_record" in event.data["not_fetched"]
+    assert QueryLog.objects.filter(case_number=case.number, outcome="ok").count() == 2

@@ -19,6 +19,7 @@ import re
 import secrets
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -395,7 +396,16 @@ def _submit_item(actor, item_code, form, materials, channel, consent) -> Case:
     case = _new_case(actor, version=version, title=version.name, department=item.department, form=form,
                      channel=channel, consent=consent)
     _attach(case, attached)
+    # 免提交: what a department already holds is fetched (with consent, each fetch logged) — the
+    # applicant uploads only the rest
+    fetched_keys, not_fetched = [], []
+    if getattr(settings, "CASE_FETCH_ON_SUBMIT", True):
+        from yiwang.exchange.services import fetch_for_case_report
+
+        fetched = fetch_for_case_report(case, list(version.materials.all()))
+        fetched_keys, not_fetched = [m.material_key for m in fetched.attached], [s["key"] for s in fetched.skipped]
     _event(case, "submit", Status.DRAFT, actor, data={"channel": channel, "item": item.code,
+                                                      "fetched": fetched_keys, "not_fetched": not_fetched,
                                                       "version": version.number, "materials": sorted(attached)})
     transaction.on_commit(lambda: _notify(case, _("申请已提交，等待受理。")))
     return case
@@ -435,6 +445,10 @@ def _submit_bundle(actor, bundle_code, form, materials, channel, consent) -> Cas
         child = _new_case(actor, version=v, title=v.name, department=v.item.department,
                           form={k: val for k, val in form.items() if k in props}, channel=channel, consent=consent,
                           parent=parent, bundle_code=bundle.code)
+        if getattr(settings, "CASE_FETCH_ON_SUBMIT", True):
+            from yiwang.exchange.services import fetch_for_case
+
+            fetch_for_case(child, list(v.materials.all()))
         _event(child, "submit", Status.DRAFT, actor, data={"bundle": bundle.code, "parent": parent.number})
     transaction.on_commit(lambda: _notify(parent, _("“一件事”申请已提交，将分送各部门同步办理。")))
     return parent

@@ -124,7 +124,8 @@ def history(order: WorkOrder, actor: Actor) -> list[dict]:
 
 
 def order_detail(order: WorkOrder, actor: Actor) -> dict:
-    order = for_detail(order.pk)
+    if not getattr(order, "_detail_ready", False):
+        order = for_detail(order.pk)
     due = current_due(order)
     staff = actor.is_staff_role
     pending_ext = next((e for e in order.extensions.all() if e.state == Extension.State.PENDING), None) \

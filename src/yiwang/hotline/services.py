@@ -323,6 +323,24 @@ def _check_photos(photos, field: str = "photos") -> list[tuple]:
     return checked
 
 
+def _ready_for_detail(order: WorkOrder, events: list, attachments: list) -> None:
+    """A new order's related rows are known: give the detail view them without reading them back
+    (the intake answer is the hot path of every channel)."""
+    from yiwang.grid.models import Grid
+
+    if order.grid_id:
+        grid = Grid.objects.select_related("community", "street").get(pk=order.grid_id)
+        order.grid, order.community, order.street = grid, grid.community, grid.street
+    cache = {}
+    for name, rows in (("events", events), ("assists", []), ("attachments", attachments), ("duplicates", []),
+                       ("extensions", [])):
+        qs = getattr(order, name).all()
+        qs._result_cache, qs._prefetch_done = list(rows), True
+        cache[name] = qs
+    order._prefetched_objects_cache = cache
+    order._detail_ready = True
+
+
 # -- intake ------------------------------------------------------------------------------------
 def create_order(actor: Actor | None, *, channel: str, kind: str, text: str, title: str | None = None,
                  category: str | None = None, urgency: str = Urgency.NORMAL, address: str = "", lat=None,
@@ -410,19 +428,21 @@ def create_order(actor: Actor | None, *, channel: str, kind: str, text: str, tit
             SealedReporter.objects.create(
                 order=order, name=name, phone=phone, phone_bidx=blind_index(phone, "phone") if phone else "",
                 user=user if channel in (Channel.WEB, Channel.MOBILE, Channel.API) else None)
-        _store_photos(order, checked, Attachment.Kind.PHOTO, user if not anonymous else None)
+        stored = _store_photos(order, checked, Attachment.Kind.PHOTO, user if not anonymous else None)
         sealed = anonymous and channel in (Channel.WEB, Channel.MOBILE, Channel.API)
         by = open311_client.name if open311_client is not None else ""
-        _event(order, "create", "", actor if not sealed else None,
-               data={"channel": channel, "kind": kind, **({"by": by} if by else {})}, sealed=sealed)
+        created = _event(order, "create", "", actor if not sealed else None,
+                         data={"channel": channel, "kind": kind, **({"by": by} if by else {})}, sealed=sealed)
+        events = [created]
         if resolve_on_site:
-            _store_photos(order, checked_fix, Attachment.Kind.FIX, user)
+            stored += _store_photos(order, checked_fix, Attachment.Kind.FIX, user)
             previous = order.resolve_on_site()
             now = timezone.now()
             order.self_resolved, order.reply_text, order.reply_resolved = True, resolution, True
             order.replied_at = order.closed_at = now
             _save(order, "self_resolved", "reply_text", "reply_resolved", "replied_at", "closed_at")
-            _event(order, "resolve_on_site", previous, actor, resolution)
+            events.append(_event(order, "resolve_on_site", previous, actor, resolution))
+        _ready_for_detail(order, events, stored)
     return order
 
 
