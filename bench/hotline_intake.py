@@ -6,7 +6,9 @@ For the chosen database (a fresh temp SQLite file in WAL mode, or a fresh Postgr
      grids, categories) and N citizens with bearer tokens;
   2. gunicorn (gunicorn.conf.py: WEB_CONCURRENCY workers × WEB_THREADS threads) is started on a free
      loopback port;
-  3. N keep-alive clients (threads) each file orders back to back for ``--duration`` seconds: a
+  3. first the floor (``POST /bench/floor`` of bench/cases_submit.py: bearer auth, throttles, ninja
+     JSON, one INSERT) for the same clients and duration, then the intake itself:
+     N keep-alive clients (threads) each file orders back to back for ``--duration`` seconds: a
      text from the demo history generator, coordinates inside the district (resolved to a grid,
      community and street on every request), a caller phone — the full intake path: auth,
      validation, location, order number, encrypted phone + blind index, history event, audit
@@ -137,7 +139,8 @@ def wait_ready(port: int, proc: subprocess.Popen, timeout: float = 120) -> None:
     raise RuntimeError("gunicorn did not become ready")
 
 
-def drive(port: int, tokens: list[str], payloads: list[dict], duration: float) -> dict:
+def drive(port: int, tokens: list[str], payloads: list[dict], duration: float, path: str = "/api/v1/hotline/orders"
+          ) -> dict:
     box = {"deadline": float("inf")}
     barrier = threading.Barrier(len(tokens) + 1)
     results = []
@@ -149,11 +152,12 @@ def drive(port: int, tokens: list[str], payloads: list[dict], duration: float) -
         barrier.wait()
         i = c
         while time.perf_counter() < box["deadline"]:
-            body = json.dumps(payloads[i % len(payloads)], ensure_ascii=False).encode()
+            body = json.dumps(payloads[i % len(payloads)] if path.startswith("/api/") else {"note": "bench"},
+                              ensure_ascii=False).encode()
             i += len(tokens)
             start = time.perf_counter()
             try:
-                conn.request("POST", "/api/v1/hotline/orders", body=body, headers=headers)
+                conn.request("POST", path, body=body, headers=headers)
                 resp = conn.getresponse()
                 data = resp.read()
             except (OSError, http.client.HTTPException) as exc:
@@ -164,7 +168,7 @@ def drive(port: int, tokens: list[str], payloads: list[dict], duration: float) -
             lat.append(time.perf_counter() - start)
             statuses[resp.status] = statuses.get(resp.status, 0) + 1
             if resp.status == 201:
-                acked.append(json.loads(data)["number"])
+                acked.append(json.loads(data).get("number"))
             elif len(errors) < 3:
                 errors.append(f"{resp.status} {data[:200]!r}")
         conn.close()
@@ -198,7 +202,8 @@ def run_database(kind: str, args) -> None:
     env.update({"YIWANG_VAR_DIR": str(workdir / "var"), "DJANGO_SETTINGS_MODULE": "yiwang.settings",
                 "PYTHONPATH": str(ROOT / "src"), "YIWANG_INPROCESS_WORKER": "0", "API_AUTH_RATE": "1000000/m",
                 "API_ANON_RATE": "1000000/m", "LOG_LEVEL": "WARNING", "WEB_CONCURRENCY": str(args.workers),
-                "WEB_THREADS": str(args.threads), "DEBUG": "0", "YIWANG_PRODUCTION": "0"})
+                "WEB_THREADS": str(args.threads), "DEBUG": "0", "YIWANG_PRODUCTION": "0",
+                "YIWANG_BENCH_FLOOR": "1"})
     (workdir / "var").mkdir()
     dbname = None
     if kind == "sqlite":
@@ -225,9 +230,10 @@ def run_database(kind: str, args) -> None:
         wait_ready(port, proc)
         drive(port, data["tokens"][:4], data["payloads"], args.warmup)  # warm-up (imports, connections)
         for n in args.clients:
+            floor = drive(port, data["tokens"][:n], data["payloads"], args.duration, "/bench/floor")
             r = drive(port, data["tokens"][:n], data["payloads"], args.duration)
             acked += r["acked"]
-            rows.append((n, r))
+            rows.append((n, r, floor))
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -236,10 +242,12 @@ def run_database(kind: str, args) -> None:
             proc.kill()
         log.close()
     acks = workdir / "acks.json"
+    acked = [a for a in acked if a]
     acks.write_text(json.dumps(acked))
     out = subprocess.run([PY, __file__, "--phase", "verify", "--out", str(acks)], env=env, check=True, cwd=ROOT,
                          capture_output=True, text=True)
     verify = json.loads(out.stdout.strip().splitlines()[-1])
+    verify["acked"] = len([a for a in acked if a])
     if dbname:
         import psycopg
 
@@ -247,12 +255,13 @@ def run_database(kind: str, args) -> None:
             conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
     print(f"database: {kind}; gunicorn {args.workers} workers × {args.threads} threads; {args.duration:.0f} s per "
           f"run; setup {setup_s:.0f} s; python {sys.version.split()[0]}")
-    print("| clients | orders filed | orders/s | p50 ms | p95 ms | p99 ms | non-201 | load avg |")
-    print("|---|---|---|---|---|---|---|---|")
-    for n, r in rows:
+    print("| clients | orders filed | orders/s | p50 ms | p95 ms | p99 ms | non-201 | floor req/s | intake/floor "
+          "| load avg |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for n, r, floor in rows:
         bad = sum(v for k, v in r["statuses"].items() if k != 201)
         print(f"| {n} | {r['ok']} | {r['rate']:.0f} | {r['p50']:.0f} | {r['p95']:.0f} | {r['p99']:.0f} | {bad} | "
-              f"{r['load']:.1f} |")
+              f"{floor['rate']:.0f} | {r['rate'] / floor['rate']:.2f} | {r['load']:.1f} |")
         if r["errors"]:
             print(f"|   errors: {r['errors']} |")
     print(f"verify: {json.dumps(verify)}")

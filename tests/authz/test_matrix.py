@@ -276,6 +276,14 @@ API_EXTRA: dict[tuple[str, str], ApiCase] = {
     ("GET", "/api/v1/docs"): ApiCase(PUBLIC, _path("/api/v1/docs")),
 }
 
+# -- rows written next to each app's own tests, plugged in here ---------------------------------
+from catalog.authz_rows import api_rows as _catalog_api, page_rows as _catalog_pages  # noqa: E402
+from exchange.authz_rows import api_rows as _exchange_api, page_rows as _exchange_pages  # noqa: E402
+from licences.authz_rows import api_rows as _licences_api, page_rows as _licences_pages  # noqa: E402
+
+for _rows in (_catalog_api, _exchange_api, _licences_api):
+    API.update(_rows(ApiCase, expect, only))
+
 ALL_API = {**API, **API_EXTRA}
 
 
@@ -635,6 +643,12 @@ DELEGATED = {
     "i18n/": "Django's set_language (no personal data, no authorization)",
     "o/": "tests/accounts/test_oidc.py",
 }
+
+
+# -- rows written next to each app's own tests, plugged in here ---------------------------------
+
+for _rows in (_catalog_pages, _exchange_pages, _licences_pages):
+    HTML_CASES.update(_rows(PageCase, expect, only))
 
 
 def _page_names(patterns, namespace=""):

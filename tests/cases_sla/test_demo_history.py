@@ -15,11 +15,11 @@ from django.db.models import F
 from django.utils import timezone
 
 from yiwang.accounts.actor import Actor, staff_actor
-from yiwang.accounts.models import Role, RoleAssignment, User
+from yiwang.accounts.models import Role, RoleAssignment
 from yiwang.cases import selectors, services
 from yiwang.cases.demo import DEFAULT_COUNT, KEY_PREFIX, Calendar
 from yiwang.cases.models import (
-    CONCLUDED_STATUSES, OPEN_STATUSES, Case, CaseEvent, CaseNumberCounter, CaseTask, IdempotencyKey, Status,
+    CONCLUDED_STATUSES, OPEN_STATUSES, Case, CaseEvent, CaseNumberCounter, IdempotencyKey, Status,
 )
 from yiwang.cases.process import Runtime
 from yiwang.cases.tasks import run_sweep

@@ -172,7 +172,7 @@ def test_only_the_issuing_department_revokes_with_a_reason(api, types, enterpris
     outsider = make_staff("reviewer", org["other_dept"], username="outsider")
     tok = api.token(outsider.username, otp=outsider.totp())
     r = api.post(f"/api/v1/licences/{lic.identifier}/revoke", {"reason": "吊销"}, token=tok)
-    assert r.status_code == 403 and r.json()["code"] == "not_issuer"
+    assert r.status_code == 403 and r.json()["code"] == "forbidden"
     issuer = make_staff("reviewer", org["dept"], username="issuer")
     tok = api.token(issuer.username, otp=issuer.totp())
     r = api.post(f"/api/v1/licences/{lic.identifier}/revoke", {"reason": "  "}, token=tok)

@@ -289,13 +289,9 @@ class HistoryLoader:
         self.stdout = stdout
         self.timings: dict[str, float] = {}
 
-    def log(self, text: str) -> None:
-        if self.stdout is not None:
-            self.stdout.write(text + "\n")
-
     # -- reading the demo district and the catalog ------------------------------------------------
     def read(self) -> None:
-        from yiwang.accounts.models import Enterprise, EnterpriseMember, Role, RoleAssignment, User
+        from yiwang.accounts.models import EnterpriseMember, Role, RoleAssignment, User
         from yiwang.catalog.models import Material
         from yiwang.catalog.selectors import published_items
         from yiwang.core.demo.enterprises import enterprises as enterprise_specs

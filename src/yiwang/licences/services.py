@@ -113,7 +113,7 @@ def revoke(actor: Actor, identifier: str, reason: str) -> Licence:
     if licence is None:
         raise NotFound(_("未找到该证照。"), code="licence_not_found")
     if not (actor.role in (Role.REVIEWER, Role.DEPT_HEAD) and actor.department_id == licence.issuer_id):
-        raise PermissionDeniedError(_("只有颁证部门的审批人员可以注销证照。"), code="not_issuer")
+        raise PermissionDeniedError(_("只有颁证部门的审批人员可以注销证照。"), code="forbidden")
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed(_("注销证照必须说明原因。"), code="reason_required", fields={"reason": [_("必填。")]})
