@@ -405,9 +405,13 @@ def create_order(actor: Actor | None, *, channel: str, kind: str, text: str, tit
             raise ValidationFailed(message, code="fix_photo_required", fields={"fix_photos": [message]})
         resolution = _need_text(resolution, "resolution", _("请说明现场处置情况。"))
 
+    # The number is drawn in its own short transaction (when not inside a caller's), so concurrent
+    # intakes do not queue behind the counter row for their whole transaction; a failed intake
+    # leaves a gap in the day's sequence, as paper registers do.
+    number = next_order_number()
     with transaction.atomic():
         order = WorkOrder(
-            number=next_order_number(), kind=kind, channel=channel, category=cat, urgency=urgency,
+            number=number, kind=kind, channel=channel, category=cat, urgency=urgency,
             title=_title(text, title), text=text, address=(address or "").strip()[:200], lat=location.lat,
             lng=location.lng, grid_id=location.grid_id, community_id=location.community_id,
             street_id=location.street_id, is_anonymous=anonymous, callback_preference=callback_preference,
