@@ -63,3 +63,55 @@ def people(district, make_staff, make_citizen, actor_of):
 
 def jpeg(size: int = 2000) -> bytes:
     return b"\xff\xd8\xff\xe0" + b"\x00" * max(0, size - 4)
+
+
+ROLES = ["anonymous", "citizen", "enterprise_agent", "clerk", "reviewer", "dept_head", "hotline_operator", "handler",
+         "grid_worker", "supervisor", "data_steward", "editor", "platform_admin"]
+
+
+@pytest.fixture
+def role_world(district, make_staff, make_citizen):
+    """One person per role for the authorization walks (the delegated rows of tests/authz): the
+    department roles in 城管局 (YX-CG), the 12345 operator, oversight in 政务办/数据局, the clerk and
+    the grid worker at 江滨街道's centre (the grid worker covers its grids). A citizen has filed an
+    order (with a photo) in 江滨街道 and it is dispatched to YX-CG; YX-CG keeps a knowledge article."""
+    from types import SimpleNamespace
+
+    from yiwang.accounts.actor import Actor, staff_actor
+    from yiwang.accounts.models import Enterprise, EnterpriseMember
+    from yiwang.accounts.services import issue_token
+    from yiwang.core.identity import make_uscc
+    from yiwang.core.models import ServicePlace
+    from yiwang.grid.models import Grid, GridMember
+    from yiwang.hotline import services
+    from yiwang.hotline.models import KnowledgeArticle
+
+    d = district.depts
+    place = ServicePlace.objects.create(code="YX-JB", name="江滨街道便民服务中心", tier="street",
+                                        division_id="329002001000", address="滨江路 18 号")
+    units = {"clerk": place, "grid_worker": place, "hotline_operator": d["YX-12345"], "supervisor": d["YX-ZWB"],
+             "platform_admin": d["YX-SJJ"]}
+    users = {"citizen": make_citizen(name="王秀英", phone="13900001111")}
+    rep = make_citizen(name="陈刚", phone="13900139002")
+    enterprise = Enterprise.objects.create(uscc=make_uscc("91", "329002", "MA1XYK01"), name="云溪示范科技有限公司",
+                                           legal_representative="陈刚")
+    EnterpriseMember.objects.create(enterprise=enterprise, user=rep, kind=EnterpriseMember.Kind.LEGAL_REP)
+    users["enterprise_agent"] = rep
+    for role in ROLES[3:]:
+        users[role] = make_staff(role, units.get(role, d["YX-CG"]), name=f"测试{role}")
+    for g in Grid.objects.filter(street_id="329002001000"):
+        GridMember.objects.create(grid=g, user=users["grid_worker"])
+    actors = {r: (staff_actor(u, otp_verified=True) if u.kind == "staff" else Actor(user=u)) for r, u in users.items()}
+    actors["enterprise_agent"] = Actor(user=rep, enterprise=enterprise)
+
+    def new_order(text="滨江路路灯不亮已经一周了"):
+        o = services.create_order(actors["citizen"], channel="api", kind="complaint", text=text, lat=32.06,
+                                  lng=118.81, photos=[("a.jpg", jpeg())])
+        services.dispatch(actors["hotline_operator"], o.number, department="YX-CG", category="CG05")
+        return o
+
+    tokens = {r: issue_token(u, enterprise=enterprise if r == "enterprise_agent" else None)[0]
+              for r, u in users.items()}
+    article = KnowledgeArticle.objects.create(department=d["YX-CG"], title="路灯坏了找谁", answer="城管局负责。")
+    return SimpleNamespace(users=users, actors=actors, tokens=tokens, new_order=new_order, order=new_order(),
+                           article=article, enterprise=enterprise)

@@ -207,3 +207,98 @@ def test_caller_rates_online(people, api, token):
     r = post(api, f"/api/v1/hotline/orders/{number}/actions", {"action": "rate", "result": "satisfied",
                                                                "resolved": True}, t)
     assert r.status_code == 200 and r.json()["status"] == "closed" and r.json()["satisfaction"] == "satisfied"
+
+
+# -- every role against every operation of the hotline router (delegated by tests/authz) --------
+from .conftest import ROLES  # noqa: E402
+
+ALL = set(ROLES) - {"anonymous"}
+SEES_ORDER = {"citizen", "hotline_operator", "supervisor", "platform_admin", "handler", "dept_head", "grid_worker"}
+
+
+def expect(ok: int, allowed: set[str], *, hidden: set[str] = frozenset(), other: int = 403) -> dict[str, int]:
+    table = {role: (ok if role in allowed else 404 if role in hidden else other) for role in ROLES}
+    table["anonymous"] = 401
+    return table
+
+
+HOTLINE_MATRIX = {
+    "GET /orders": expect(200, ALL),
+    "GET /orders/{number}": expect(200, SEES_ORDER, hidden=ALL - SEES_ORDER),
+    "POST /orders": expect(201, {"citizen", "enterprise_agent", "hotline_operator", "grid_worker"}),
+    "POST /orders/{number}/actions": expect(200, {"handler", "dept_head"}, hidden=ALL - SEES_ORDER),
+    "POST /orders/{number}/photos": expect(201, {"citizen", "hotline_operator", "handler", "dept_head"},
+                                           hidden=ALL - SEES_ORDER),
+    "GET /orders/{number}/duplicates": expect(200, {"hotline_operator", "supervisor"}),
+    "POST /orders/{number}/reveal": expect(200, {"hotline_operator"}),
+    "POST /suggest": expect(200, {"hotline_operator", "supervisor", "platform_admin"}),
+    "GET /categories": expect(200, ALL),
+    "GET /knowledge": expect(200, {"hotline_operator", "supervisor", "handler", "dept_head", "platform_admin",
+                                   "editor"}),
+    "POST /knowledge": expect(201, {"hotline_operator", "handler", "dept_head", "editor", "platform_admin"}),
+    "PUT /knowledge/{article_id}": expect(200, {"hotline_operator", "handler", "dept_head", "editor",
+                                                "platform_admin"}),
+    "GET /analytics/hot-topics": expect(200, {"hotline_operator", "supervisor", "platform_admin", "dept_head"}),
+    "GET /analytics/volumes": expect(200, {"hotline_operator", "supervisor", "platform_admin", "dept_head"}),
+    "GET /analytics/heat": expect(200, {"hotline_operator", "supervisor", "platform_admin", "dept_head"}),
+}
+
+
+def test_the_role_walk_covers_every_operation_of_the_router():
+    from yiwang.hotline.api import router
+
+    ops = {f"{m} {('/' + p.lstrip('/')).rstrip('/')}" for p, view in router.path_operations.items()
+           for op in view.operations for m in op.methods}
+    assert ops == set(HOTLINE_MATRIX), ops ^ set(HOTLINE_MATRIX)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_role_against_every_hotline_operation(role_world, role):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    w = role_world
+    c = Client()
+    headers = {} if role == "anonymous" else auth(w.tokens[role])
+    number = w.order.number
+    body = {"kind": "complaint", "text": "滨江路有流动摊贩占道经营", "lat": 32.06, "lng": 118.81,
+            "caller_phone": "13800000000"}
+    requests = {
+        "GET /orders": lambda: c.get("/api/v1/hotline/orders", headers=headers),
+        "GET /orders/{number}": lambda: c.get(f"/api/v1/hotline/orders/{number}", headers=headers),
+        "POST /orders": lambda: c.post("/api/v1/hotline/orders", body, content_type="application/json",
+                                       headers=headers),
+        "POST /orders/{number}/actions": lambda: c.post(
+            f"/api/v1/hotline/orders/{w.new_order().number}/actions", {"action": "accept"},
+            content_type="application/json", headers=headers),
+        "POST /orders/{number}/photos": lambda: c.post(
+            f"/api/v1/hotline/orders/{number}/photos",
+            {"photos": [SimpleUploadedFile("p.jpg", jpeg(), content_type="image/jpeg")]}, headers=headers),
+        "GET /orders/{number}/duplicates": lambda: c.get(f"/api/v1/hotline/orders/{number}/duplicates",
+                                                         headers=headers),
+        "POST /orders/{number}/reveal": lambda: c.post(f"/api/v1/hotline/orders/{number}/reveal", {"purpose": "回访"},
+                                                       content_type="application/json", headers=headers),
+        "POST /suggest": lambda: c.post("/api/v1/hotline/suggest", {"text": "路灯不亮"},
+                                        content_type="application/json", headers=headers),
+        "GET /categories": lambda: c.get("/api/v1/hotline/categories", headers=headers),
+        "GET /knowledge": lambda: c.get("/api/v1/hotline/knowledge", {"q": "路灯"}, headers=headers),
+        "POST /knowledge": lambda: c.post("/api/v1/hotline/knowledge", {"title": "问题", "answer": "答复"},
+                                          content_type="application/json", headers=headers),
+        "PUT /knowledge/{article_id}": lambda: c.put(f"/api/v1/hotline/knowledge/{w.article.pk}",
+                                                     {"title": "路灯坏了找谁", "answer": "城管局负责维修。"},
+                                                     content_type="application/json", headers=headers),
+        "GET /analytics/hot-topics": lambda: c.get("/api/v1/hotline/analytics/hot-topics", headers=headers),
+        "GET /analytics/volumes": lambda: c.get("/api/v1/hotline/analytics/volumes", headers=headers),
+        "GET /analytics/heat": lambda: c.get("/api/v1/hotline/analytics/heat", headers=headers),
+    }
+    wrong = {}
+    for key, expected in HOTLINE_MATRIX.items():
+        r = requests[key]()
+        if r.status_code != expected[role]:
+            wrong[key] = (r.status_code, expected[role], r.content[:200])
+        elif r.status_code >= 400:
+            assert r.json()["code"] and r.json()["message"], key
+    assert not wrong, f"{role}: {wrong}"
+    # what a department sees of the caller is masked, whatever it may do
+    if role in ("handler", "dept_head", "grid_worker"):
+        text = json.dumps(Client().get(f"/api/v1/hotline/orders/{number}", headers=headers).json(), ensure_ascii=False)
+        assert "13900001111" not in text and "王秀英" not in text

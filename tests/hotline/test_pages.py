@@ -209,3 +209,73 @@ def test_order_list_by_role(people):
 def test_pages_need_a_login(db, path):
     r = Client().get(path)
     assert r.status_code == 302 and "/accounts/login/" in r["Location"]
+
+
+# -- every role against every hotline page (delegated by tests/authz) ----------------------------
+from .conftest import ROLES  # noqa: E402
+
+SEES = {"citizen", "hotline_operator", "supervisor", "platform_admin", "handler", "dept_head", "grid_worker"}
+KB = {"hotline_operator", "handler", "dept_head", "editor", "platform_admin"}
+ANALYTICS = {"hotline_operator", "supervisor", "platform_admin", "dept_head"}
+
+
+def _table(ok, allowed, *, hidden=frozenset(), other=403, anonymous=302):
+    t = {r: ok if r in allowed else 404 if r in hidden else other for r in ROLES}
+    t["anonymous"] = anonymous
+    return t
+
+
+PAGE_MATRIX = {
+    "hotline-console": _table(200, {"hotline_operator"}),
+    "hotline-console-assist": _table(200, {"hotline_operator"}),
+    "hotline-orders": _table(200, set(ROLES)),
+    "hotline-order": _table(200, SEES, hidden=set(ROLES) - SEES),
+    "hotline-order-action": _table(302, {"handler", "dept_head"}, hidden=set(ROLES) - SEES),
+    "hotline-attachment": _table(200, SEES, hidden=set(ROLES) - SEES),
+    "hotline-report": _table(200, {"citizen", "enterprise_agent"}),
+    "hotline-knowledge": _table(200, KB),
+    "hotline-knowledge-new": _table(200, KB),
+    "hotline-knowledge-edit": _table(200, KB),
+    "hotline-analytics": _table(200, ANALYTICS),
+}
+
+
+def test_the_page_walk_covers_every_named_hotline_page():
+    from yiwang.hotline import urls
+
+    assert {p.name for p in urls.urlpatterns} == set(PAGE_MATRIX)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_role_against_every_hotline_page(role_world, role):
+    w = role_world
+    c = Client()
+    if role != "anonymous":
+        c = signed_in(w.users[role])
+        if role == "enterprise_agent":
+            from yiwang.accounts.middleware import SESSION_ENTERPRISE
+
+            session = c.session
+            session[SESSION_ENTERPRISE] = w.enterprise.pk
+            session.save()
+    n = w.order.number
+    photo = w.order.attachments.get().pk
+    requests = {
+        "hotline-console": lambda: c.get("/hotline/console/"),
+        "hotline-console-assist": lambda: c.get("/hotline/console/assist/", {"text": "路灯不亮"}),
+        "hotline-orders": lambda: c.get("/hotline/orders/"),
+        "hotline-order": lambda: c.get(f"/hotline/orders/{n}/"),
+        "hotline-order-action": lambda: c.post(f"/hotline/orders/{w.new_order().number}/act/", {"action": "accept"}),
+        "hotline-attachment": lambda: c.get(f"/hotline/attachments/{photo}/"),
+        "hotline-report": lambda: c.get("/hotline/report/"),
+        "hotline-knowledge": lambda: c.get("/hotline/knowledge/"),
+        "hotline-knowledge-new": lambda: c.get("/hotline/knowledge/new/"),
+        "hotline-knowledge-edit": lambda: c.get(f"/hotline/knowledge/{w.article.pk}/edit/"),
+        "hotline-analytics": lambda: c.get("/hotline/analytics/"),
+    }
+    wrong = {k: (r.status_code, PAGE_MATRIX[k][role]) for k, f in requests.items()
+             if (r := f()).status_code != PAGE_MATRIX[k][role]}
+    assert not wrong, f"{role}: {wrong}"
+    if role == "anonymous":
+        assert c.get("/hotline/console/")["Location"].startswith("/accounts/login/staff/")
+        assert c.get("/hotline/report/")["Location"].startswith("/accounts/login/")

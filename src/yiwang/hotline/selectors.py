@@ -117,6 +117,9 @@ def history(order: WorkOrder, actor: Actor) -> list[dict]:
         who = e.actor_label
         if not staff and e.role not in ("citizen", "enterprise_agent", "reporter", "system"):
             who = e.department.name if e.department_id else _("12345 热线")
+        elif e.role in ("citizen", "enterprise_agent") and actor.role not in ALL_ORDERS_ROLES \
+                and not (actor.user is not None and e.actor_id == actor.user.pk):
+            who = _mask_name(who)  # departments and grid workers see the caller's name masked
         out.append({"at": e.at, "action": e.action, "action_label": str(ACTION_LABELS.get(e.action, e.action)),
                     "from_status": e.from_status, "status": e.to_status, "actor": who,
                     "department": e.department.name if e.department_id else None, "note": e.note})

@@ -9,11 +9,10 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from e2e.conftest import _reseed_after_flush, base_url, browser, new_context, page  # noqa: F401
-from e2e.support import PageWatch, login_staff, run_axe, format_violations
+from .support import PageWatch, login_staff, run_axe, format_violations
 
-from .conftest import jpeg
-from .world import build_district
+from hotline.conftest import jpeg
+from hotline.world import build_district
 
 pytestmark = pytest.mark.e2e
 
