@@ -213,6 +213,7 @@ if TESTING:
 
 API_TOKEN_TTL = timedelta(hours=int(env("API_TOKEN_TTL_HOURS", "8")))
 SMS_LOGIN_CODE_TTL = timedelta(minutes=5)
+REGISTRATION_CODE_TTL = timedelta(minutes=10)
 SESSION_COOKIE_AGE = 8 * 3600
 SESSION_ENGINE = "yiwang.core.sessions"  # database sessions; forged keys are no session (see the module)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
@@ -271,7 +272,10 @@ OAUTH2_PROVIDER = {
         "openid": "OpenID Connect",
         "profile": "姓名（脱敏证件号）",
         "identity": "证件类型与证件号码",
+        "one_number": "一号（身份证号码；未同时授权“证件号码”时为脱敏号码）",
     },
+    # A client that names no scope gets only "openid" (DOT's default would be every scope).
+    "DEFAULT_SCOPES": ["openid"],
     "PKCE_REQUIRED": True,
     "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,
     # RFC 9700 (OAuth 2.0 Security BCP): no implicit or password grant, S256 PKCE only, no tokens
@@ -378,6 +382,11 @@ TRUSTED_PROXY_HOPS = int(env("TRUSTED_PROXY_HOPS", "0"))
 API_ANON_RATE = env("API_ANON_RATE", "120/m")
 API_AUTH_RATE = env("API_AUTH_RATE", "1200/m")
 API_LOGIN_RATE = env("API_LOGIN_RATE", "30/m")
+# Abuse limits for what anyone may ask without signing in (web and API alike, see core.ratelimit):
+# SMS login codes and registrations per client address, SMS codes of any kind per phone number.
+SMS_CODE_RATE_PER_IP = env("SMS_CODE_RATE_PER_IP", "20/h")
+REGISTER_RATE_PER_IP = env("REGISTER_RATE_PER_IP", "10/h")
+SMS_RATE_PER_PHONE = env("SMS_RATE_PER_PHONE", "5/h,10/d")
 
 # --- Logging --------------------------------------------------------------------------------
 LOGGING = {

@@ -4,20 +4,19 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
-from django_otp.admin import OTPAdminSite
 from oauth2_provider import urls as oauth_urls
 from oauth2_provider import views as oauth_views
 
+from yiwang.accounts.adminsite import PlatformAdminSite
 from yiwang.accounts.oidc import AuthorizationView as OidcAuthorizationView
 from yiwang.api import api
 from yiwang.web import views as web_views
 
-# The admin requires a staff login with its second factor (TOTP).
-admin.site.__class__ = OTPAdminSite
+# The admin: the platform admin's active role, with its second factor (TOTP) verified.
+admin.site.__class__ = PlatformAdminSite
 admin.site.site_header = "一网通办 · 平台管理"
 admin.site.site_title = "一网通办管理"
 admin.site.index_title = "平台管理"
-admin.site.login = lambda request, extra_context=None: web_views.staff_login_redirect(request)
 
 # The OpenID Connect provider: metadata, authorize/token, JWKS and userinfo. Not DOT's application
 # management, dynamic client registration or device-flow views: relying parties are registered by

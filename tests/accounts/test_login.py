@@ -682,22 +682,39 @@ def test_registration_refusals_write_nothing(anon_client, db, overrides, field_t
 
 
 def test_registration_and_duplicate(anon_client, db):
+    """Registering needs the SMS code; a second registration of the same number gets the same
+    answer as a new one, but creates no second account (tests/accounts/test_registration.py)."""
     from yiwang.accounts import services
     from yiwang.accounts.models import User
-    from yiwang.core.errors import Conflict
+    from yiwang.core.errors import ValidationFailed
 
     r = _register(anon_client)
-    assert r.status_code == 302 and anon_client.get("/me/").status_code == 200
+    assert r.status_code == 302 and r["Location"] == "/accounts/register/confirm/"
+    code = latest_sms_to("13912345678")
+    assert anon_client.post("/accounts/register/confirm/", {"sms_code": code}).status_code == 302
+    assert anon_client.get("/me/").status_code == 200
     user = User.objects.get()
     assert user.id_number == _valid_id() and user.kind == "citizen"
-    count = User.objects.count()
     r = _register(Client(), password="Other#Pass99")
-    assert r.status_code == 400 and "已注册" in r.content.decode()
-    with pytest.raises(Conflict) as exc:
-        services.register_citizen(id_number=_valid_id(), name="周杰", phone="13912345678",
-                                  password="Str0ng#Pass")
-    assert exc.value.status == 409 and exc.value.code == "already_registered"
-    assert User.objects.count() == count
+    assert r.status_code == 302 and r["Location"] == "/accounts/register/confirm/"
+    assert "已注册" not in r.content.decode()
+    pending = services.start_registration(id_number=_valid_id(), name="周杰", phone="13912345679",
+                                          password="Str0ng#Pass")
+    with pytest.raises(ValidationFailed) as exc:
+        services.confirm_registration(pending.pk, latest_sms_to("13912345679") or "000000")
+    assert exc.value.code == "invalid_sms_code"
+    assert User.objects.count() == 1
+
+
+def latest_sms_to(phone) -> str:
+    """The 6-digit code in the newest SMS to ``phone``, or "" when it carries none."""
+    from yiwang.notifications.models import Notification
+
+    for message in Notification.objects.filter(channel="sms").order_by("-pk"):
+        if message.to_address == phone:
+            match = re.search(r"\d{6}", message.body)
+            return match.group(0) if match else ""
+    raise AssertionError(f"no SMS to {phone}")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 import secrets
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -362,3 +363,123 @@ def test_refresh_keeps_working_for_an_active_account(rp, citizen_browser):
     r = Client().post("/o/token/", {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
                       headers={"Authorization": f"Basic {basic}"})
     assert r.status_code == 200 and r.json()["access_token"] != tokens["access_token"]
+
+
+# ---------------------------------------------------------------------------------------------
+# The 一号 (one_number) claim: its own scope, masked unless the identity scope is granted too,
+# every release audited, never granted without the person's consent
+# ---------------------------------------------------------------------------------------------
+def tokens_for(rp, browser, scope):
+    verifier, challenge = pkce_pair()
+    answer = consent(browser, authorize_params(rp, challenge, scope=scope))
+    r = exchange(answer["code"], verifier, rp)
+    assert r.status_code == 200, r.content
+    return r.json()
+
+
+def userinfo(tokens) -> dict:
+    r = Client().get("/o/userinfo/", headers={"Authorization": f"Bearer {tokens['access_token']}"})
+    assert r.status_code == 200, r.content
+    return r.json()
+
+
+def test_discovery_offers_the_one_number_scope(db):
+    assert "one_number" in discovery()["scopes_supported"]
+
+
+def test_one_number_scope_releases_the_masked_number_and_audits_it(rp, citizen_browser):
+    from yiwang.core.models import AuditEvent
+
+    user, browser = citizen_browser
+    tokens = tokens_for(rp, browser, "openid one_number")
+    claims, _meta = verify_id_token(tokens["id_token"])
+    assert claims["one_number"] == user.masked_id_number and claims["one_number_type"] == "resident_id"
+    assert user.id_number not in json.dumps(claims)
+    assert not {"name", "masked_id_number", "id_number"} & set(claims), "only what the scopes name"
+    info = userinfo(tokens)
+    assert info["one_number"] == user.masked_id_number and user.id_number not in json.dumps(info)
+    events = AuditEvent.objects.filter(action="pii.shared_oidc", actor_id=user.pk).order_by("seq")
+    assert [(e.data["field"], e.data["masked"], e.data["via"], e.data["client"]) for e in events] == [
+        ("one_number", True, "id_token", rp.client_id), ("one_number", True, "userinfo", rp.client_id)]
+
+
+def test_one_number_in_full_with_the_identity_scope(rp, citizen_browser):
+    from yiwang.core.models import AuditEvent
+
+    user, browser = citizen_browser
+    tokens = tokens_for(rp, browser, "openid identity one_number")
+    claims, _meta = verify_id_token(tokens["id_token"])
+    assert claims["one_number"] == user.id_number == claims["id_number"]
+    assert userinfo(tokens)["one_number"] == user.id_number
+    shared = AuditEvent.objects.filter(action="pii.shared_oidc", actor_id=user.pk, data__field="one_number")
+    assert shared.count() == 2 and all(e.data["masked"] is False for e in shared)
+
+
+def test_without_the_one_number_scope_no_one_number(rp, citizen_browser):
+    from yiwang.core.models import AuditEvent
+
+    _user, browser = citizen_browser
+    tokens = tokens_for(rp, browser, "openid profile identity")
+    claims, _meta = verify_id_token(tokens["id_token"])
+    assert "one_number" not in claims and "one_number" not in userinfo(tokens)
+    assert not AuditEvent.objects.filter(action="pii.shared_oidc", data__field="one_number").exists()
+
+
+def test_a_staff_account_has_no_one_number(rp, org, make_staff):
+    staff = make_staff("reviewer", org["dept"])
+    browser = Client()
+    assert browser.post("/accounts/login/staff/", {"username": staff.username, "password": PASSWORD,
+                                                   "otp": staff.totp()}).status_code == 302
+    claims, _meta = verify_id_token(tokens_for(rp, browser, "openid one_number")["id_token"])
+    assert "one_number" not in claims and claims["sub"] == str(staff.pk)
+
+
+def test_a_preapproved_client_still_asks_before_identity_numbers_leave(rp, citizen_browser):
+    """"Skip authorization" (a client the admin trusts) spares the consent page for the profile,
+    never for the identity or one_number scopes: the person allows those themself."""
+    from oauth2_provider.models import Grant
+
+    rp.skip_authorization = True
+    rp.save()
+    _user, browser = citizen_browser
+    _verifier, challenge = pkce_pair()
+    r = browser.get("/o/authorize/", authorize_params(rp, challenge, scope="openid profile"))
+    assert r.status_code == 302 and "code" in parse_qs(urlsplit(r["Location"]).query)
+    Grant.objects.all().delete()
+    for scope in ("openid one_number", "openid profile identity"):
+        r = browser.get("/o/authorize/", authorize_params(rp, challenge, scope=scope))
+        assert r.status_code == 200 and "authorizationForm" in r.content.decode(), (scope, r.status_code)
+        assert not Grant.objects.exists()
+    # and an earlier consent does not stand in for this one either (approval_prompt=auto)
+    rp.skip_authorization = False
+    rp.save()
+    tokens_for(rp, browser, "openid one_number")
+    r = browser.get("/o/authorize/", authorize_params(rp, challenge, scope="openid one_number",
+                                                      approval_prompt="auto"))
+    assert r.status_code == 200 and "authorizationForm" in r.content.decode()
+
+
+def test_a_request_without_a_scope_gets_openid_only(rp, citizen_browser):
+    """DOT's default would grant every scope to a request that names none."""
+    user, browser = citizen_browser
+    verifier, challenge = pkce_pair()
+    params = authorize_params(rp, challenge, scope=None)
+    page = browser.get("/o/authorize/", params).content.decode()
+    granted = re.search(r'name="scope" value="([^"]*)"', page).group(1)
+    assert granted == "openid", "the consent page asks for openid only"
+    r = browser.post("/o/authorize/", {**params, "scope": granted, "allow": "Allow"})
+    code = parse_qs(urlsplit(r["Location"]).query)["code"][0]
+    tokens = exchange(code, verifier, rp).json()
+    assert tokens["scope"].split() == ["openid"], tokens
+    r = Client().get("/o/userinfo/", headers={"Authorization": f"Bearer {tokens['access_token']}"})
+    assert user.id_number not in r.content.decode() and user.masked_id_number not in r.content.decode()
+
+
+def test_an_access_token_can_be_revoked(rp, citizen_browser):
+    _user, browser = citizen_browser
+    tokens = tokens_for(rp, browser, "openid profile")
+    basic = base64.b64encode(f"{rp.client_id}:{SECRET}".encode()).decode()
+    r = Client().post("/o/revoke_token/", {"token": tokens["access_token"]}, headers={"Authorization": f"Basic {basic}"})
+    assert r.status_code == 200
+    r = Client().get("/o/userinfo/", headers={"Authorization": f"Bearer {tokens['access_token']}"})
+    assert r.status_code == 401

@@ -155,28 +155,46 @@ def test_switching_to_a_role_one_does_not_hold_is_refused(client, org, make_staf
 def test_registration(client, db):
     from yiwang.accounts.models import User
     from yiwang.core.identity import make_resident_id
+    from yiwang.notifications.models import Notification
     from datetime import date
 
     number = make_resident_id("320102", date(1990, 5, 17), 421)
     data = {"id_number": number, "name": "周杰", "phone": "138 0013 8000", "password": "Qingshan#2026"}
     r = client.post("/accounts/register/", data)
+    assert r.status_code == 302 and r["Location"] == "/accounts/register/confirm/"
+    html = text(client.get(r["Location"]))
+    assert "<h1>确认手机号码</h1>" in html and "138****8000" in html and 'autocomplete="one-time-code"' in html
+    sms = Notification.objects.get(channel="sms")
+    code = re.search(r"\d{6}", sms.body).group(0)
+    r = client.post("/accounts/register/confirm/", {"sms_code": code})
     assert r.status_code == 302 and r["Location"] == "/me/"
     user = User.objects.find_by_id_number(number)
     assert user.name == "周杰" and user.phone == "13800138000"
     assert "注册成功" in text(client.get("/me/"))
 
 
-def test_registering_an_already_registered_number_is_400_and_no_second_user(client, make_citizen):
+def test_registering_an_already_registered_number_says_nothing_about_it(client, make_citizen):
     from yiwang.accounts.models import User
 
     existing = make_citizen()
     before = User.objects.count()
     r = client.post("/accounts/register/", {"id_number": existing.id_number, "name": "另一个人",
                                             "phone": "13900139000", "password": "Qingshan#2026"})
-    assert r.status_code == 400
-    assert "该身份证号码已注册，请直接登录。" in text(r)
+    assert r.status_code == 302 and r["Location"] == "/accounts/register/confirm/"
+    html = text(client.get(r["Location"]))
+    assert "已注册" not in html and "如该身份证号码可以注册，验证码已发送至 139****9000" in html
     assert User.objects.count() == before
     assert client.get("/me/").status_code == 302  # not signed in
+
+
+def test_registration_confirm_with_a_missing_code_is_a_400_with_the_message(client, db):
+    from yiwang.core.identity import make_resident_id
+    from datetime import date
+
+    client.post("/accounts/register/", {"id_number": make_resident_id("320102", date(1990, 5, 17), 425),
+                                        "name": "周杰", "phone": "13800138000", "password": "Qingshan#2026"})
+    r = client.post("/accounts/register/confirm/", {})
+    assert r.status_code == 400 and text(r).count("请输入短信验证码。") >= 2
 
 
 def test_registration_with_a_weak_password_lists_each_problem(client, db):

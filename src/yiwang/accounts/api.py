@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.signals import user_logged_in
 from django.utils.translation import gettext as _
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.throttling import AnonRateThrottle
 
 from yiwang.core.apiauth import actor_auth
@@ -88,14 +88,19 @@ class SmsCodeIn(Schema):
                   throttle=[AnonRateThrottle("10/m")], summary="发送短信登录验证码")
 def sms_code(request, payload: SmsCodeIn):
     services.request_sms_code(payload.id_number)
-    return 202, {"message": _("如该号码已注册并绑定手机，验证码已发送。")}
+    return Status(202, {"message": _("如该号码已注册并绑定手机，验证码已发送。")})
 
 
-@auth_router.post("/logout", response={204: None, 401: ErrorOut}, summary="注销当前令牌")
+@auth_router.post("/logout", response={204: None, 401: ErrorOut, 403: ErrorOut}, summary="退出登录")
 def logout(request):
+    """With a bearer token: revokes that token (other tokens and sessions stay). With the browser
+    session (and its CSRF token in `X-CSRFToken`): ends the session."""
     header = request.headers.get("Authorization", "")
-    services.revoke_token(request.auth, header.partition(" ")[2].strip())
-    return 204, None
+    if header:
+        services.revoke_token(request.auth, header.partition(" ")[2].strip())
+    else:
+        services.end_session(request, channel="api")
+    return Status(204, None)
 
 
 class ValidateIn(Schema):

@@ -253,3 +253,27 @@ class SmsLoginCode(models.Model):
     expires_at = models.DateTimeField()
     attempts = models.PositiveSmallIntegerField(default=0)
     used_at = models.DateTimeField(null=True, blank=True)
+
+
+class PendingRegistration(models.Model):
+    """A citizen registration waiting for the SMS code sent to the phone it names.
+
+    The account is created only when the code is confirmed, so the registration form answers the
+    same way whether or not the ID number is already registered (no enumeration oracle). For an
+    already registered number ``code_hash`` stays empty: no code can confirm it.
+    """
+
+    id_number = EncryptedTextField(_("居民身份证号码"))
+    name = models.CharField(_("姓名"), max_length=64)
+    phone = EncryptedTextField(_("手机号码"))
+    password = models.CharField(max_length=128)  # a Django password hash, never the password
+    code_hash = models.CharField(max_length=64, blank=True)
+    already_registered = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("待确认的注册")
+        verbose_name_plural = _("待确认的注册")

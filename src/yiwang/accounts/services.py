@@ -4,6 +4,7 @@ transaction, one audit event."""
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 from datetime import timedelta
 
@@ -11,17 +12,18 @@ from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from yiwang.core import audit
-from yiwang.core.errors import Conflict, NotAuthenticated, PermissionDeniedError, ValidationFailed
+from yiwang.core.errors import Conflict, NotAuthenticated, PermissionDeniedError, RateLimited, ValidationFailed
 from yiwang.core.identity import validate_resident_id
 
 from . import selectors
 from .actor import Actor, staff_actor
 from .backends import hash_code
-from .models import ApiToken, RoleAssignment, SmsLoginCode, User
+from .models import ApiToken, PendingRegistration, RoleAssignment, SmsLoginCode, User
 
 TOKEN_PREFIX = "yw_"
 
@@ -91,6 +93,27 @@ def revoke_token(actor: Actor, raw: str) -> None:
     audit.record("auth.token_revoked", token)
 
 
+def _limited(scope: str, key: str, rates: str, message, code: str) -> None:
+    from yiwang.core.ratelimit import allow
+
+    if not allow(scope, key, rates):
+        raise RateLimited(message, code=code)
+
+
+def _too_many_from_here(scope: str, rates: str) -> None:
+    """Per client address: the same answer for every number asked about, so it tells nothing."""
+    from yiwang.core.ratelimit import client_key
+
+    _limited(scope, client_key(), rates, _("请求过于频繁，请稍后再试。"), "rate_limited")
+
+
+def _sms_budget_left(phone: str) -> bool:
+    """Counts one SMS code to ``phone`` (login or registration); False once its quota is used."""
+    from yiwang.core.ratelimit import allow, phone_key
+
+    return allow("sms-phone", phone_key(phone), settings.SMS_RATE_PER_PHONE)
+
+
 def request_sms_code(id_number: str) -> None:
     """Send a 6-digit login code to the citizen's registered phone. Says nothing about whether the
     number is registered (the caller always gets the same answer)."""
@@ -99,6 +122,7 @@ def request_sms_code(id_number: str) -> None:
     verdict = validate_resident_id(id_number)
     if not verdict.valid:
         raise ValidationFailed(verdict.message, code="invalid_id_number", fields={"id_number": [verdict.message]})
+    _too_many_from_here("sms-code-ip", settings.SMS_CODE_RATE_PER_IP)
     # One request a minute per number, registered or not: limiting only registered numbers would
     # tell a caller who is registered (a second request would answer 429 only for them).
     from django.core.cache import cache
@@ -109,6 +133,10 @@ def request_sms_code(id_number: str) -> None:
         raise Conflict(_("验证码已发送，请 60 秒后再试。"), code="sms_code_too_frequent", status=429)
     user = User.objects.find_by_id_number(verdict.number)
     if user is None or not user.phone or not user.is_active:
+        return
+    # The phone's quota is only known for registered numbers, so running out of it is silent:
+    # a 429 here would again single out who is registered.
+    if not _sms_budget_left(user.phone):
         return
     now = timezone.now()
     code = f"{secrets.randbelow(10**6):06d}"
@@ -121,8 +149,12 @@ def request_sms_code(id_number: str) -> None:
         audit.record("auth.sms_code_sent", user, actor=user, role="citizen")
 
 
-@transaction.atomic
-def register_citizen(*, id_number: str, name: str, phone: str, password: str) -> User:
+# -- registration ------------------------------------------------------------------------------
+#: Wrong codes a pending registration survives; then it must be started again.
+REGISTRATION_MAX_ATTEMPTS = 5
+
+
+def _clean_registration(id_number: str, name: str, phone: str, password: str) -> tuple[str, str, str]:
     verdict = validate_resident_id(id_number)
     fields: dict[str, list[str]] = {}
     if not verdict.valid:
@@ -139,19 +171,86 @@ def register_citizen(*, id_number: str, name: str, phone: str, password: str) ->
         fields["password"] = [str(m) for m in exc.messages]
     if fields:
         raise ValidationFailed(_("请更正以下问题。"), fields=fields)
-    if User.objects.find_by_id_number(verdict.number):
-        raise Conflict(_("该身份证号码已注册，请直接登录。"), code="already_registered",
-                       fields={"id_number": [_("该身份证号码已注册。")]})
-    user = User(username="c" + secrets.token_hex(8), kind=User.Kind.CITIZEN, name=name,
-                id_number=verdict.number, phone=phone)
-    user.set_password(password)
-    try:
-        with transaction.atomic():
-            user.save()
-    except IntegrityError:
-        raise Conflict(_("该身份证号码已注册，请直接登录。"), code="already_registered") from None
-    audit.record("account.registered", user, actor=user, role="citizen")
+    return verdict.number, name, phone
+
+
+def start_registration(*, id_number: str, name: str, phone: str, password: str) -> PendingRegistration:
+    """Step one of registering: check the details and send an SMS code to ``phone``.
+
+    The answer is the same whether or not the ID number is registered already (a registration
+    form that says "already registered" tells anyone who is). For a new number the SMS carries
+    the code; for a registered one it says so and how to sign in, only to whoever holds that
+    phone, and the account holder finds a notice in their messages. Limited per client address
+    and per phone, both the same for every number.
+    """
+    from django.contrib.auth.hashers import make_password
+
+    from yiwang.notifications.services import notify
+
+    number, name, phone = _clean_registration(id_number, name, phone, password)
+    _too_many_from_here("register-ip", settings.REGISTER_RATE_PER_IP)
+    if not _sms_budget_left(phone):
+        raise RateLimited(_("发往该手机号码的验证码过多，请 1 小时后再试。"), code="phone_rate_limited",
+                          fields={"phone": [_("发往该手机号码的验证码过多，请 1 小时后再试。")]})
+    existing = User.objects.find_by_id_number(number)
+    # Expired registrations go (they hold a password hash and encrypted personal data).
+    PendingRegistration.objects.filter(expires_at__lt=timezone.now()).delete()
+    code = f"{secrets.randbelow(10**6):06d}"
+    minutes = int(settings.REGISTRATION_CODE_TTL.total_seconds() // 60)
+    with transaction.atomic():
+        pending = PendingRegistration.objects.create(
+            id_number=number, name=name, phone=phone, password=make_password(password),
+            code_hash="" if existing else hash_code(code), already_registered=existing is not None,
+            expires_at=timezone.now() + settings.REGISTRATION_CODE_TTL,
+        )
+        if existing is None:
+            notify(None, "register_code", {"code": code, "minutes": minutes}, channels=["sms"], to=phone,
+                   sensitive=True)
+        else:
+            notify(None, "register_existing", {}, channels=["sms"], to=phone)
+            notify(existing, "register_attempt", {}, channels=["site"])
+        audit.record("account.registration_started", pending, role="citizen",
+                     data={"already_registered": existing is not None})
+    return pending
+
+
+def confirm_registration(pending_id: int | None, code: str) -> User:
+    """Step two: the SMS code confirms the phone and creates the account. A wrong code counts
+    against the registration (committed even though an error is raised)."""
+    now = timezone.now()
+    pending = PendingRegistration.objects.filter(pk=pending_id, completed_at__isnull=True).first() if pending_id else None
+    if pending is None or pending.expires_at <= now or pending.attempts >= REGISTRATION_MAX_ATTEMPTS:
+        raise ValidationFailed(_("验证码已失效，请重新填写注册信息。"), code="registration_expired")
+    code = (code or "").strip()
+    if not pending.code_hash or not hmac.compare_digest(pending.code_hash, hash_code(code)):
+        PendingRegistration.objects.filter(pk=pending.pk).update(attempts=F("attempts") + 1)
+        message = _("短信验证码错误。")
+        raise ValidationFailed(message, code="invalid_sms_code", fields={"sms_code": [message]})
+    with transaction.atomic():
+        # Single use even when two requests race with the same code: only one update wins.
+        if PendingRegistration.objects.filter(pk=pending.pk, completed_at__isnull=True).update(completed_at=now) != 1:
+            raise ValidationFailed(_("验证码已失效，请重新填写注册信息。"), code="registration_expired")
+        if User.objects.find_by_id_number(pending.id_number):  # registered in the meantime
+            raise Conflict(_("该身份证号码已注册，请直接登录。"), code="already_registered")
+        user = User(username="c" + secrets.token_hex(8), kind=User.Kind.CITIZEN, name=pending.name,
+                    id_number=pending.id_number, phone=pending.phone, password=pending.password)
+        try:
+            with transaction.atomic():
+                user.save()
+        except IntegrityError:
+            raise Conflict(_("该身份证号码已注册，请直接登录。"), code="already_registered") from None
+        audit.record("account.registered", user, actor=user, role="citizen")
+        pending.delete()
     return user
+
+
+def end_session(request, *, channel: str) -> None:
+    """Sign a browser session out (web page or the API's session channel), audited."""
+    from django.contrib.auth import logout
+
+    if request.user.is_authenticated:
+        audit.record("auth.logout", request.user, data={"channel": channel})
+    logout(request)
 
 
 PII_FIELDS = {"id_number": "masked_id_number", "phone": "masked_phone"}

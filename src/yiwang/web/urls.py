@@ -10,6 +10,7 @@ urlpatterns = [
     path("accounts/sms-code/", views.send_sms_code, name="sms-code"),
     path("accounts/logout/", views.logout_view, name="logout"),
     path("accounts/register/", views.register, name="register"),
+    path("accounts/register/confirm/", views.register_confirm, name="register-confirm"),
     path("me/", views.me, name="me"),
     path("people/<str:username>/reveal/<str:field>/", views.reveal, name="reveal"),
     path("staff/", views.staff_home, name="staff-home"),

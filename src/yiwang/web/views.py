@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth import authenticate, login
 from django.db import connection
 from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
@@ -22,7 +22,7 @@ from yiwang.accounts import services as account_services
 from yiwang.accounts.lockout import lockout_message
 from yiwang.accounts.middleware import SESSION_ENTERPRISE, SESSION_ROLE
 from yiwang.core.errors import DomainError
-from yiwang.core.identity import validate_resident_id, validate_uscc
+from yiwang.core.identity import mask_phone, validate_resident_id, validate_uscc
 
 ELDERLY_COOKIE = "yw_elderly"
 
@@ -329,11 +329,7 @@ def staff_login_redirect(request):
 
 @post_only
 def logout_view(request):
-    if request.user.is_authenticated:
-        from yiwang.core import audit
-
-        audit.record("auth.logout", request.user, data={"channel": "web"})
-    logout(request)
+    account_services.end_session(request, channel="web")
     messages.info(request, _("您已安全退出。"))
     return redirect("/")
 
@@ -360,22 +356,68 @@ class RegisterForm(forms.Form):
         return _digits(self.cleaned_data["phone"])
 
 
+SESSION_PENDING_REGISTRATION = "yiwang_pending_registration"
+
+
 def register(request):
+    """Step one: the details, then an SMS code to the phone. The page that follows is the same
+    whether or not the ID number is registered already; the account exists only once the code is
+    confirmed (``register_confirm``)."""
     form = RegisterForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
-            user = account_services.register_citizen(**form.cleaned_data)
+            pending = account_services.start_registration(**form.cleaned_data)
         except DomainError as exc:
             for field, msgs in exc.fields.items():
                 for msg in msgs:
                     form.add_error(field if field in form.fields else None, str(msg))
-            if not exc.fields or exc.status != 422:  # e.g. "该身份证号码已注册，请直接登录。"
+            if not exc.fields:  # e.g. "请求过于频繁，请稍后再试。"
                 form.add_error(None, str(exc.message))
-            return render(request, "web/register.html", {"form": form}, status=400)
+            status = 429 if exc.status == 429 else 400
+            return render(request, "web/register.html", {"form": form}, status=status)
+        request.session[SESSION_PENDING_REGISTRATION] = pending.pk
+        return redirect("register-confirm")
+    return render(request, "web/register.html", {"form": form}, status=400 if request.method == "POST" else 200)
+
+
+class RegisterConfirmForm(forms.Form):
+    sms_code = forms.CharField(label=gettext_lazy("短信验证码"), max_length=12,
+                               error_messages=_required(gettext_lazy("请输入短信验证码。")),
+                               widget=_text("one-time-code", inputmode="numeric"))
+
+    def clean_sms_code(self):
+        code = _digits(self.cleaned_data["sms_code"])
+        if not (len(code) == 6 and code.isascii() and code.isdigit()):
+            raise forms.ValidationError(_("短信验证码应为 6 位数字。"), code="sms_code_format")
+        return code
+
+
+def register_confirm(request):
+    """Step two: the SMS code creates the account and signs the person in."""
+    from yiwang.accounts.models import PendingRegistration
+
+    pending_id = request.session.get(SESSION_PENDING_REGISTRATION)
+    pending = PendingRegistration.objects.filter(pk=pending_id).first() if pending_id else None
+    if pending is None:
+        return redirect("register")
+    minutes = int(settings.REGISTRATION_CODE_TTL.total_seconds() // 60)
+    context = {"masked_phone": mask_phone(pending.phone), "minutes": minutes}
+    form = RegisterConfirmForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = account_services.confirm_registration(pending.pk, form.cleaned_data["sms_code"])
+        except DomainError as exc:
+            if exc.code in ("registration_expired", "already_registered"):
+                request.session.pop(SESSION_PENDING_REGISTRATION, None)
+                context["restart"] = True
+            form.add_error("sms_code" if "sms_code" in exc.fields else None, str(exc.message))
+            return render(request, "web/register_confirm.html", {**context, "form": form}, status=400)
+        request.session.pop(SESSION_PENDING_REGISTRATION, None)
         _finish_login(request, user)
         messages.success(request, _("注册成功，欢迎使用一网通办。"))
         return redirect(settings.LOGIN_REDIRECT_URL)
-    return render(request, "web/register.html", {"form": form}, status=400 if request.method == "POST" else 200)
+    return render(request, "web/register_confirm.html", {**context, "form": form},
+                  status=400 if request.method == "POST" else 200)
 
 
 # -- personal centre ---------------------------------------------------------------------------
