@@ -36,6 +36,23 @@ ROLES = [
 STAFF_ROLES = ROLES[3:]
 AUTHENTICATED = ROLES[1:]
 
+#: People outside the scope of the objects a row acts on: the base role each holds, and where.
+#: The rows of person- or department-scoped apps (cases, inbox, hotline, grid, Open311) name each
+#: of them too: another applicant, the same roles in another department (民政局, while the
+#: objects belong to 市场监管局), and a grid worker of another grid at the community station.
+OUTSIDERS = {
+    "other_citizen": ("citizen", None),
+    "other_reviewer": ("reviewer", "other_dept"),
+    "other_handler": ("handler", "other_dept"),
+    "other_dept_head": ("dept_head", "other_dept"),
+    "other_grid_worker": ("grid_worker", "station"),
+}
+
+
+def base_role(role: str) -> str:
+    """The role an actor of the matrix holds (an outsider holds the same role elsewhere)."""
+    return OUTSIDERS[role][0] if role in OUTSIDERS else role
+
 
 def totp_at(device, offset: int = 0) -> str:
     """The code an authenticator app shows ``offset`` time steps from now."""
@@ -65,7 +82,10 @@ class World:
     # -- people --------------------------------------------------------------------------------
     def unit(self, role):
         """Where a staff role is held: the clerk at the district service centre, the rest in the
-        market-regulation department."""
+        market-regulation department; an outsider in the civil-affairs department (or, a grid
+        worker, at the community station)."""
+        if role in OUTSIDERS:
+            return self.org[OUTSIDERS[role][1]] if OUTSIDERS[role][1] else None
         return self.org["centre"] if role == "clerk" else self.org["dept"]
 
     def user(self, role):
@@ -74,6 +94,12 @@ class World:
         if role not in self._users:
             if role == "citizen":
                 user = self._make_citizen(name="王芳", phone="13900139001")
+            elif role == "other_citizen":
+                user = self._make_citizen(name="李雷", phone="13900139003",
+                                          id_number=next_id_number(division="320106"))
+            elif role in OUTSIDERS:
+                user = self._make_staff(base_role(role), self.unit(role), username=f"outsider_{base_role(role)}",
+                                        name=f"外部{base_role(role)}")
             elif role == "enterprise_agent":
                 user = self._make_enterprise_rep()
             else:
@@ -105,7 +131,7 @@ class World:
 
     def credentials(self, role) -> dict:
         user = self.user(role)
-        if role == "citizen":
+        if base_role(role) == "citizen":
             return {"login": user.id_number, "password": PASSWORD}
         if role == "enterprise_agent":
             return {"login": self.enterprise.uscc, "password": PASSWORD}
@@ -128,7 +154,7 @@ class World:
         if role not in self._tokens:
             r = Client().post("/api/v1/auth/token", self.credentials(role), content_type="application/json")
             assert r.status_code == 200, (role, r.content)
-            assert r.json()["role"] == role
+            assert r.json()["role"] == base_role(role)
             self._tokens[role] = r.json()["token"]
         return self._tokens[role]
 
@@ -142,7 +168,7 @@ class World:
             client = Client()
             if role != "anonymous":
                 user = self.user(role)
-                if role == "citizen":
+                if base_role(role) == "citizen":
                     r = client.post("/accounts/login/", {"id_number": user.id_number, "method": "password",
                                                          "password": PASSWORD})
                 elif role == "enterprise_agent":

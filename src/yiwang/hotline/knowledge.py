@@ -140,11 +140,14 @@ def _guides(q: str, limit: int) -> list[dict]:
 
 # -- maintenance -------------------------------------------------------------------------------
 def _can_edit(actor: Actor, article: KnowledgeArticle | None, department_id: int | None) -> bool:
+    """The 12345 centre and the platform admin edit any article; a department's editors their own
+    department's, and only within it (``department_id`` is where the article is filed after the
+    edit: moving one of theirs into another department's knowledge base is not theirs to do)."""
     if actor.role in (Role.HOTLINE_OPERATOR, Role.PLATFORM_ADMIN):
         return True
     if actor.role in EDITOR_ROLES and actor.department_id:
-        target = article.department_id if article is not None else department_id
-        return target == actor.department_id
+        own = article is None or article.department_id == actor.department_id
+        return own and department_id == actor.department_id
     return False
 
 
