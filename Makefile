@@ -72,8 +72,15 @@ test: install-test
 test-only:
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
+## make bench: every benchmark in bench/, one after the other (about 15 minutes; figures go to docs/benchmarks.md)
 bench: install
-	$(PY) bench/run_all.py
+	$(PY) bench/foundation.py
+	$(PY) bench/catalog_search.py
+	$(PY) bench/exchange_coverage.py
+	$(PY) bench/hotline_dispatch.py
+	$(PY) bench/hotline_intake.py --db sqlite
+	$(PY) bench/hotline_intake.py --db postgres
+	$(PY) bench/cases_submit.py
 
 messages:
 	cd src/yiwang && ../../$(PY) ../../manage.py makemessages -l en --ignore "*/migrations/*" && ../../$(PY) ../../manage.py compilemessages

@@ -12,12 +12,15 @@ For each database (a fresh temp SQLite file in WAL mode, and/or a fresh PostgreS
        full:  ``POST /api/v1/cases`` with a unique ``Idempotency-Key`` and its own material tokens —
               auth, form validation, materials, case number, timeline + audit event, notification
               rows + task enqueue, idempotency key, the JSON detail answer;
+     with ``--pace S``, the full path again with each client sending one submission every S seconds
+     (staggered): the latency an applicant sees below saturation;
   4. re-sends 100 acknowledged keys (same answer, nothing created), reads the peak RSS (VmHWM) of
      each gunicorn worker, stops gunicorn, and proves in the database that every acknowledged
      submission exists exactly once (and nothing else does) and that the audit chain is intact.
 
 Run:  .venv/bin/python bench/cases_submit.py                        # SQLite, then PostgreSQL
       .venv/bin/python bench/cases_submit.py --db sqlite --duration 20 --clients 50
+      .venv/bin/python bench/cases_submit.py --pace 1                # + 50 clients at one submission/s each
       .venv/bin/python bench/cases_submit.py --db postgres --pg-url postgres://postgres@127.0.0.1:5432
 PostgreSQL runs use Redis for the cache (as a deployment does), SQLite runs the database cache (as the
 embedded default does); ``--redis-on`` changes that.
@@ -190,9 +193,11 @@ def pct(samples: list[float], p: float) -> float:
 class Client(threading.Thread):
     """One keep-alive connection sending requests back to back until the deadline."""
 
-    def __init__(self, port: int, make_request, deadline_box: dict, barrier: threading.Barrier, limit: int):
+    def __init__(self, port: int, make_request, deadline_box: dict, barrier: threading.Barrier, limit: int,
+                 pace: float = 0.0, offset: float = 0.0):
         super().__init__(daemon=True)
         self.port, self.make_request, self.box, self.barrier, self.limit = port, make_request, deadline_box, barrier, limit
+        self.pace, self.offset = pace, offset  # paced: one request every `pace` s, starting at `offset`
         self.latencies: list[float] = []
         self.statuses: dict[int, int] = {}
         self.acked: list[dict] = []
@@ -201,8 +206,15 @@ class Client(threading.Thread):
     def run(self):
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
         self.barrier.wait()
+        began = time.perf_counter()
         i = 0
         while time.perf_counter() < self.box["deadline"] and i < self.limit:
+            if self.pace:  # a person's rhythm, not a flood: wait for this request's slot
+                delay = began + self.offset + i * self.pace - time.perf_counter()
+                if delay > 0:
+                    time.sleep(delay)
+                if time.perf_counter() >= self.box["deadline"]:
+                    break
             method, path, body, headers, meta = self.make_request(i)
             i += 1
             start = time.perf_counter()
@@ -224,10 +236,11 @@ class Client(threading.Thread):
         conn.close()
 
 
-def drive(port: int, factories: list, duration: float, limit: int) -> dict:
+def drive(port: int, factories: list, duration: float, limit: int, pace: float = 0.0) -> dict:
     box = {"deadline": float("inf")}
     barrier = threading.Barrier(len(factories) + 1)
-    clients = [Client(port, f, box, barrier, limit) for f in factories]
+    clients = [Client(port, f, box, barrier, limit, pace, pace * k / len(factories))
+               for k, f in enumerate(factories)]
     for c in clients:
         c.start()
     cpu0 = resource.getrusage(resource.RUSAGE_SELF)
@@ -316,7 +329,7 @@ def run_database(kind: str, args) -> dict:
         env["CACHE_PREFIX"] = f"bench{os.getpid()}{kind}"
     (workdir / "var").mkdir()
     fixture = workdir / "fixture.json"
-    per_client = args.max_per_client + 20
+    per_client = args.max_per_client + 20 + (int(args.duration / args.pace) + 2 if args.pace else 0)
     t0 = time.perf_counter()
     subprocess.run([PY, __file__, "--phase", "setup", "--out", str(fixture), "--clients", str(args.clients),
                     "--per-client", str(per_client)], env=env, check=True, cwd=ROOT)
@@ -324,8 +337,10 @@ def run_database(kind: str, args) -> dict:
     data = json.loads(fixture.read_text())
     port = free_port()
     log = open(workdir / "gunicorn.log", "wb")
-    proc = subprocess.Popen([GUNICORN, "yiwang.wsgi:application", "-c", "gunicorn.conf.py", "--bind",
-                             f"127.0.0.1:{port}"], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    command = [GUNICORN, "yiwang.wsgi:application", "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}"]
+    if args.src:  # another source tree (a before/after comparison); the schema must be the same
+        command += ["--pythonpath", args.src]
+    proc = subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     result: dict = {"db": kind, "setup_s": setup_s, "workdir": str(workdir), "load_before": os.getloadavg()[0]}
     try:
         wait_ready(port, proc)
@@ -360,6 +375,12 @@ def run_database(kind: str, args) -> dict:
         floor = drive(port, [floor_factory(c) for c in range(n)], args.duration, 10 ** 9)
         full = drive(port, [full_factory(c) for c in range(n)], args.duration, args.max_per_client)
         acked = warm["acked"] + full["acked"]
+        if args.pace:
+            # the same clients at a person's pace (one submission every --pace s each, staggered):
+            # the latency an applicant sees below saturation, rather than the queue at saturation
+            paced = drive(port, [full_factory(c) for c in range(n)], args.duration, args.max_per_client, args.pace)
+            acked += paced["acked"]
+            result["paced"] = paced
 
         # replay 100 acknowledged keys: same number, 200, nothing created
         replay_ok = 0
@@ -421,9 +442,12 @@ def report(results: list[dict], args) -> str:
         hwm = max((m["hwm_mb"] for m in r["memory"]), default=float("nan"))
         db = {"sqlite": "SQLite (WAL, IMMEDIATE)", "postgres": "PostgreSQL"}[r["db"]]
         db += " + Redis cache" if r["db"] in args.redis_on else " + database cache"
-        for name, m in (("floor: auth + 1 INSERT", r["floor"]), ("full: POST /api/v1/cases", r["full"])):
+        rows = [("floor: auth + 1 INSERT", r["floor"]), ("full: POST /api/v1/cases", r["full"])]
+        if "paced" in r:
+            rows.append((f"full, paced: 1 per client every {args.pace:g} s", r["paced"]))
+        for name, m in rows:
             errors = m["requests"] - m["ok"]
-            ratio = f"{r['full']['rate'] / r['floor']['rate']:.2f}" if m is r["full"] else "1.00"
+            ratio = {id(r["floor"]): "1.00", id(r["full"]): f"{r['full']['rate'] / r['floor']['rate']:.2f}"}.get(id(m), "")
             lines.append(f"| {db} | {name} | {m['requests']} | {m['rate']:.0f} | {m['p50']:.0f} | {m['p99']:.0f} | "
                          f"{m['max']:.0f} | {errors} | {ratio} | {hwm:.0f} |")
     lines.append("")
@@ -442,8 +466,8 @@ def report(results: list[dict], args) -> str:
             f"→ **{'PASS' if ok else 'FAIL'}**; workers' peak RSS "
             f"{', '.join(format(m['hwm_mb'], '.0f') for m in r['memory'])} MB; load average during full "
             f"{r['full']['load'][0]:.1f}→{r['full']['load'][1]:.1f}; client CPU {r['full']['client_cpu']:.1f} s")
-        for name in ("floor", "full"):
-            if r[name]["errors"]:
+        for name in ("floor", "full", "paced"):
+            if name in r and r[name]["errors"]:
                 lines.append(f"  - {name} errors (first): {r[name]['errors'][:3]}")
     return "\n".join(lines)
 
@@ -457,6 +481,8 @@ def main():
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=0, help="gunicorn threads (default: gunicorn.conf.py)")
     parser.add_argument("--max-per-client", type=int, default=600, help="cap on submissions per client")
+    parser.add_argument("--pace", type=float, default=0.0,
+                        help="also run the full path paced: each client one submission every PACE s (0: skip)")
     parser.add_argument("--pg-url", default=os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432"))
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14"))
     parser.add_argument("--redis-on", nargs="*", choices=["sqlite", "postgres"], default=["postgres"],
@@ -467,6 +493,7 @@ def main():
     parser.add_argument("--wait-load", type=float, default=0.0,
                         help="on a shared machine: wait until the 1-minute load average is below this")
     parser.add_argument("--wait-max", type=float, default=900.0, help="…but not longer than this (seconds)")
+    parser.add_argument("--src", help="serve this source tree instead of src/ (before/after comparisons)")
     parser.add_argument("--phase", choices=["setup", "verify"], help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     parser.add_argument("--per-client", type=int, default=0, help=argparse.SUPPRESS)
@@ -487,7 +514,7 @@ def main():
         results.append(run_database(kind, args))
     if args.json:
         Path(args.json).write_text(json.dumps(
-            [{k: (v if k not in ("floor", "full") else {kk: vv for kk, vv in v.items() if kk != "acked"})
+            [{k: (v if k not in ("floor", "full", "paced") else {kk: vv for kk, vv in v.items() if kk != "acked"})
               for k, v in r.items()} for r in results], indent=1, default=str))
     print(report(results, args))
 

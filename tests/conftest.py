@@ -165,25 +165,27 @@ def api(client):
     return Api()
 
 
-# -- published catalog items and uploads for case tests (used by cases, cases_web, licences, exchange) --
+# -- published catalog items and uploads for case tests (used by cases, cases_sla, cases_web, e2e,
+#    licences; the one definition of these fixtures) ---------------------------------------------
 _codes = itertools.count(1)
 
 
 @pytest.fixture
 def make_item(db):
-    """make_item(department, case_type="2", promised=5, fee=None, materials=[...], schema=...) ->
-    a published ServiceItem whose ``current`` version is what cases file under."""
+    """make_item(department, case_type="2", promised=10, fee=None, materials=[...], schema=...,
+    objects="1,2") -> a published ServiceItem whose ``current`` version is what cases file under.
+    ``materials`` are ``(key, name, required, source)`` tuples; ``objects`` the 服务对象 codes."""
     from yiwang.catalog.models import ItemVersion, Material, ServiceItem
 
     def _make(department, *, name="食品经营许可", case_type="2", promised=10, statutory=20, fee=None,
-              materials=None, schema=None, licence_type=""):
+              materials=None, schema=None, licence_type="", objects="1,2"):
         n = next(_codes)
         item = ServiceItem.objects.create(code=f"11329002TEST{n:04d}", basic_code=f"0001{n:04d}",
                                           department=department, name=name)
         version = ItemVersion.objects.create(
             item=item, number=1, status="review", name=name, item_type="01", basic_code=item.basic_code,
             legal_basis="《中华人民共和国食品安全法》第三十五条", acceptance_conditions="申请人具备相应条件",
-            service_objects="1,2", statutory_limit_days=statutory, promised_limit_days=promised, case_type=case_type,
+            service_objects=objects, statutory_limit_days=statutory, promised_limit_days=promised, case_type=case_type,
             visits=0, online_depth=4, fee_required=bool(fee), fees=[{"name": "工本费", "standard": f"{fee}元/件",
                                                                        "amount": str(fee)}] if fee else [],
             handling_place="云溪区政务服务中心", handling_hours="工作日 9:00-17:00", consultation="12345",
@@ -209,12 +211,11 @@ def make_item(db):
     return _make
 
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-
-
 @pytest.fixture
 def upload(db):
     """upload(actor, key) -> token of a stored PDF for that actor."""
+    from cases.samples import PDF  # tests/cases/samples.py (tests/ is on sys.path: rootdir conftest)
+
     from yiwang.cases import services
 
     def _upload(actor, key="application_form", data=PDF, name="申请书.pdf"):

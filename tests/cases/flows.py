@@ -17,10 +17,7 @@ from yiwang.accounts.actor import Actor, staff_actor
 from yiwang.cases import payments, services
 from yiwang.cases.models import Case, CaseEvent, CaseTask, Payment, TaskStatus
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00" + b"\x00" * 32
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 32 + b"\xff\xd9"
-EICAR = b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
+from .samples import EICAR, JPEG, PDF, PNG  # noqa: F401 - re-exported for the tests
 
 FORM = {"shop_name": "望江小吃店", "address": "望江路 8 号"}
 FEE = 50

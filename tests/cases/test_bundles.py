@@ -229,3 +229,18 @@ def test_parts_refused_before_the_bundle_is_accepted(flow, bundle):
     assert parent.status == "submitted"
     r = flow.act("clerk", parent.number, "accept")
     assert r.status_code == 200 and r.json()["status"] == "rejected"
+
+
+def test_the_applicant_hears_when_the_whole_bundle_is_done(flow, bundle, django_capture_on_commit_callbacks):
+    from yiwang.notifications.models import Notification
+
+    parent = _submitted(flow, bundle)
+    flow.do("clerk", parent.number, "accept")
+    kids = _children(parent)
+    for code in (bundle.items["licence"].code, bundle.items["sign"].code):
+        flow.do("citizen", kids[code].number, "withdraw")
+    with django_capture_on_commit_callbacks(execute=True):
+        flow.do("citizen", kids[bundle.items["food"].code].number, "withdraw")
+    assert Case.objects.get(pk=parent.pk).status == "withdrawn"
+    bodies = [n.body for n in Notification.objects.filter(recipient=flow.user("citizen"), channel="site")]
+    assert any(parent.number in b and "“一件事”各分项事项均已办结" in b for b in bodies), bodies

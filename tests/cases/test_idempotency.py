@@ -119,3 +119,30 @@ def test_concurrent_submissions(flow):
     results = in_threads(4, own_key)
     assert [code for code, _ in results] == [201] * 4, results
     assert len({n for _, n in results}) == 4 and Case.objects.count() == 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_upload_raced_by_two_different_applications(flow):
+    """Two different submissions (two keys) name the same uploaded file at the same moment: both
+    read it as free before either writes, yet only one may take it. One case is created with the
+    file; the other answers 422 upload_invalid and leaves nothing behind."""
+    item = flow.item()
+    auth = flow.headers("citizen")
+    for attempt in range(3):
+        token = flow.upload()
+
+        def submit(i, token=token):
+            r = Client().post("/api/v1/cases", _body(item, token), content_type="application/json",
+                              headers={**auth, "Idempotency-Key": f"race-{attempt}-{i}"})
+            return r.status_code, r.json()
+
+        before = Case.objects.count()
+        results = in_threads(4, submit)
+        codes = sorted(code for code, _ in results)
+        assert codes == [201, 422, 422, 422], results
+        assert {body["code"] for code, body in results if code == 422} == {"upload_invalid"}
+        assert Case.objects.count() == before + 1
+        winner = next(body["number"] for code, body in results if code == 201)
+        assert CaseMaterial.objects.get(upload_token=None, case__number=winner).material_key == "application_form"
+        assert IdempotencyKey.objects.filter(case__number=winner).count() == 1
+    assert CaseEvent.objects.filter(action="submit").count() == 3

@@ -91,3 +91,67 @@ def test_a_free_case_needs_no_payment(flow):
 def test_unknown_provider(flow, awaiting):
     r = flow.act("citizen", awaiting.number, "pay", provider="bitcoin")
     assert r.status_code == 422 and r.json()["code"] == "payment_provider_unknown"
+
+
+def _working_days_ago(n: int):
+    from datetime import datetime, time, timedelta
+
+    from django.utils import timezone
+
+    from yiwang.core.workdays import working_days_between
+
+    now = timezone.now()
+    d = timezone.localtime(now).date()
+    while working_days_between(datetime.combine(d, time(10), tzinfo=timezone.get_current_timezone()), now) < n:
+        d -= timedelta(days=1)
+    return datetime.combine(d, time(10), tzinfo=timezone.get_current_timezone())
+
+
+def test_waiting_for_the_fee_stops_the_clock_and_payment_keeps_the_decisions_light(flow):
+    """待缴费 is the applicant's turn: like a correction, the department's clock stops while the fee
+    is unpaid; it does not run into yellow or red, the sweep leaves it alone, and the case keeps the
+    light it had when it was decided."""
+    from yiwang.cases.tasks import run_sweep
+    from yiwang.core.workdays import add_working_days
+
+    case = flow.drive(flow.submit(flow.item(fee=50, promised=3)), "in_review+reviewed")
+    # accepted two working days ago: one working day is left when the head decides (yellow)
+    accepted = _working_days_ago(2)
+    Case.objects.filter(pk=case.pk).update(accepted_at=accepted, due_at=add_working_days(accepted, 3))
+    assert flow.act("head", case.number, "approve").json()["status"] == "awaiting_payment"
+    case.refresh_from_db()
+    due = case.due_at
+    assert case.clock_stopped_at == case.concluded_at and case.sla_light == "paused"
+    for who in ("citizen", "reviewer"):
+        body = flow.get(who, f"/api/v1/cases/{case.number}").json()
+        assert (body["sla_light"], body["remaining_working_days"]) == ("paused", 1)
+    # the applicant takes two weeks to pay: the deadline passes, but the clock is not running
+    two_weeks = add_working_days(due, 10)
+    assert run_sweep(now=two_weeks)["checked"] == 0
+    assert Case.objects.get(pk=case.pk).sla_light == "paused"
+    Case.objects.filter(pk=case.pk).update(clock_stopped_at=_working_days_ago(10))
+    body = flow.get("citizen", f"/api/v1/cases/{case.number}").json()
+    assert body["sla_light"] == "paused" and body["remaining_working_days"] >= 0  # never "overdue" while unpaid
+    r = flow.act("citizen", case.number, "pay")
+    assert r.status_code == 200 and r.json()["status"] == "approved"
+    case.refresh_from_db()
+    # decided in time (yellow): the case keeps that light and its deadline; the clock stays off
+    assert case.clock_stopped_at is None and case.due_at == due and case.stopped_days == 0
+    assert case.sla_light == "yellow" and r.json()["sla_light"] == "yellow"
+    assert run_sweep(now=two_weeks)["checked"] == 0
+
+
+def test_the_fee_page_says_the_clock_is_paused(flow):
+    """The applicant's case page shows 暂停计时 while the fee is unpaid, not a running count-down."""
+    from django.test import Client
+
+    from yiwang.cases.tasks import run_sweep
+
+    case = flow.drive(flow.submit(flow.item(fee=50)), "awaiting_payment")
+    # decided five working days ago with two working days to spare; the deadline has passed since
+    Case.objects.filter(pk=case.pk).update(clock_stopped_at=_working_days_ago(5), due_at=_working_days_ago(3))
+    assert run_sweep()["checked"] == 0
+    client = Client()
+    client.force_login(flow.user("citizen"), backend="yiwang.accounts.backends.IdentityBackend")
+    html = client.get(f"/cases/{case.number}/").content.decode()
+    assert "暂停计时（剩余 2 个工作日）" in html and "超期" not in html

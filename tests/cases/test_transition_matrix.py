@@ -10,7 +10,8 @@ department, tasks, payments).
 A draft (草稿, cases/drafts.py) has no number, so no API action can reach it: its row of the table
 is checked on the model's transition methods, and the API is shown not to find it.
 
-The other two templates (immediate, parallel) have their own walks in test_templates.py.
+The other two templates (immediate, parallel) move alike outside review; in review, every action
+is walked on them too (``TEMPLATE_LEGAL`` below), and test_templates.py tells their stories end to end.
 """
 
 from __future__ import annotations
@@ -156,3 +157,70 @@ def test_every_action_from_a_draft(flow):
     assert flow.get("citizen", "/api/v1/cases/None").status_code == 404
     assert flow.act("citizen", "None", "withdraw").status_code == 404
     assert flow.get("reviewer", "/api/v1/inbox").json() == []
+
+
+# -- the same walk on the other two templates, in the states where they differ (in review) -------
+# Outside review every template moves alike (the table above); inside it, what review, approve and
+# reject do depends on the template's tasks.
+_REVIEW_MOVES = {"request_correction": "correction", "suspend": "suspended", "withdraw": "withdrawn",
+                 "transfer": "in_review"}
+TEMPLATE_LEGAL: dict[tuple[str, str], dict] = {
+    # 即办件: one decision task right after acceptance, no separate review
+    ("immediate", "in_review"): {**_REVIEW_MOVES, "review": ("409", "use_decision_action"),
+                                 "approve": "awaiting_payment", "reject": "rejected"},
+    # 并联审批: one review per department, then the decision
+    ("parallel", "in_review"): {**_REVIEW_MOVES, "review": "in_review", "approve": ("409", "no_such_task"),
+                                "reject": ("409", "no_such_task")},
+    ("parallel", "in_review+lead_reviewed"): {**_REVIEW_MOVES, "review": ("403", "task_not_yours"),
+                                              "approve": ("409", "no_such_task"),
+                                              "reject": ("409", "no_such_task")},
+    ("parallel", "in_review+reviewed"): {**_REVIEW_MOVES, "review": ("409", "use_decision_action"),
+                                         "approve": "awaiting_payment", "reject": "rejected"},
+}
+
+
+def _template_case(flow, template: str, state: str):
+    from yiwang.cases.models import ProcessBinding
+    from yiwang.core.models import Department
+
+    if template == "immediate":
+        case = flow.submit(flow.item(fee=FEE, case_type="1", promised=0))
+        flow.do("clerk", case.number, "accept")
+        case.refresh_from_db()
+        return case
+    # the co-reviewing department is a third one, so a transfer to the "other" department is clean
+    third = Department.objects.create(code="YX-ZJ", name="云溪区住房和城乡建设局", division=flow.dept.division)
+    co_reviewer = flow._make_staff("reviewer", third, username="zj_reviewer", name="住建审批员")
+    item = flow.item(fee=FEE)
+    ProcessBinding.objects.create(item_code=item.code, process_key="parallel", departments=[third.code])
+    case = flow.submit(item)
+    flow.do("clerk", case.number, "accept")
+    if state != "in_review":
+        flow.do("reviewer", case.number, "review")
+    if state == "in_review+reviewed":
+        from yiwang.accounts.actor import staff_actor
+        from yiwang.cases import services
+
+        services.review(staff_actor(co_reviewer), case.number, "住建：无异议")
+    case.refresh_from_db()
+    return case
+
+
+@pytest.mark.parametrize(("template", "state"), list(TEMPLATE_LEGAL))
+def test_every_action_in_review_on_the_other_templates(flow, template, state):
+    case = _template_case(flow, template, state)
+    assert case.process_model.key == template and case.status == "in_review"
+    for who in set(ACTOR_FOR.values()):
+        flow.token(who)
+    report = {}
+    for action in ACTIONS:
+        expected = TEMPLATE_LEGAL[(template, state)].get(action, ("409", ILLEGAL))
+        try:
+            with transaction.atomic():
+                problems = _check(flow, case, action, expected)
+                raise _Undo
+        except _Undo:
+            pass
+        if problems:
+            report[f"{template} {state} × {action}"] = problems
+    assert not report, "\n".join(f"{cell}: {'; '.join(p)}" for cell, p in report.items())

@@ -1,4 +1,5 @@
-"""Fixtures for the SLA sweep and the demo history: cases placed directly in a state."""
+"""Fixtures for the SLA sweep and the demo history: cases placed directly in a state, and items
+(through tests/conftest.py's ``make_item``) with a minimal guide."""
 
 from __future__ import annotations
 
@@ -10,30 +11,20 @@ import pytest
 _numbers = itertools.count(1)
 
 
-@pytest.fixture
-def published_item(db):
-    """published_item(department, promised=10) -> a published ServiceItem (minimal guide)."""
-    from yiwang.catalog.models import ItemVersion, Material, ServiceItem
+#: the minimal guide of the SLA and demo-history tests: one material to upload, one free-text field
+NOTE_FORM = {"type": "object", "properties": {"note": {"type": "string", "title": "说明"}}}
+ONE_MATERIAL = [("application_form", "申请书", True, "applicant")]
 
-    def _make(department, *, name="食品经营许可", promised=10, case_type="2", fee=None, objects="1,2"):
-        n = next(_numbers)
-        item = ServiceItem.objects.create(code=f"11329002SLA{n:05d}", basic_code=f"0002{n:04d}",
-                                          department=department, name=name)
-        version = ItemVersion.objects.create(
-            item=item, number=1, status="review", name=name, item_type="01", basic_code=item.basic_code,
-            legal_basis="《中华人民共和国行政许可法》", acceptance_conditions="申请人具备相应条件",
-            service_objects=objects, statutory_limit_days=20, promised_limit_days=promised, case_type=case_type,
-            fee_required=bool(fee), fees=[{"name": "工本费", "standard": f"{fee} 元/件"}] if fee else [],
-            visits=0, online_depth=4, handling_place="云溪区政务服务中心", handling_hours="工作日 9:00-17:00",
-            consultation="12345", complaint="12345", result_type="1", result_name=f"{name}证",
-            form_schema={"type": "object", "properties": {"note": {"type": "string", "title": "说明"}}},
-        )
-        Material.objects.create(version=version, order=0, key="application_form", name="申请书",
-                                requirement="required", source="applicant")
-        ItemVersion.objects.filter(pk=version.pk).update(status="published")
-        item.current = ItemVersion.objects.get(pk=version.pk)
-        item.save()
-        return item
+
+@pytest.fixture
+def published_item(make_item):
+    """published_item(department, promised=10, ...) -> make_item (tests/conftest.py) with a minimal
+    guide: one material, one optional field."""
+
+    def _make(department, **kw):
+        kw.setdefault("schema", NOTE_FORM)
+        kw.setdefault("materials", ONE_MATERIAL)
+        return make_item(department, **kw)
 
     return _make
 

@@ -126,11 +126,15 @@ def test_numbers_follow_the_live_format_and_counters(demo):
 
 def test_the_backlog_is_real_work_in_the_right_inboxes(demo):
     load()
-    open_accepted = Case.objects.filter(status__in=[Status.IN_REVIEW, Status.AWAITING_PAYMENT])
+    open_accepted = Case.objects.filter(status=Status.IN_REVIEW)
     lights = Counter(open_accepted.values_list("sla_light", flat=True))
     assert lights["yellow"] >= 1 and lights["red"] >= 1
     assert run_sweep()["changed"] == 0  # the stored lights are today's lights
-    assert set(Case.objects.filter(status__in=[Status.SUSPENDED]).values_list("sla_light", flat=True)) == {"paused"}
+    # the clock is stopped during a special procedure and while a fee waits for the applicant
+    stopped = Case.objects.filter(status__in=[Status.SUSPENDED, Status.AWAITING_PAYMENT])
+    assert set(stopped.values_list("sla_light", flat=True)) == {"paused"}
+    assert not stopped.filter(clock_stopped_at__isnull=True).exists()
+    assert Case.objects.filter(status=Status.AWAITING_PAYMENT).exists()
 
     for case in Case.objects.filter(status__in=[Status.IN_REVIEW, Status.SUSPENDED]):
         runtime = Runtime.load(case.process_model.bpmn_xml, case.process_model.process_id, case.process_state)

@@ -61,7 +61,7 @@ def test_lights_rise_as_the_deadline_approaches_and_passes(org, people, running_
 def test_each_change_is_announced_once(org, people, running_case):
     now = timezone.now()
     yellow = running_case(org["dept"], due_at=workdays.add_working_days(now, 1))
-    red = running_case(org["dept"], due_at=now - timedelta(days=3), status=Status.AWAITING_PAYMENT)
+    red = running_case(org["dept"], due_at=now - timedelta(days=3))
     first = run_sweep()
     assert (first["changed"], first["yellow"], first["red"]) == (2, 1, 1)
     assert first["notified"] == 3  # head for both, supervisor for the red one
@@ -85,10 +85,11 @@ def test_paused_and_closed_cases_are_untouched(org, people, running_case):
     past = timezone.now() - timedelta(days=5)
     paused = running_case(org["dept"], due_at=past, status=Status.SUSPENDED, paused=True)
     correction = running_case(org["dept"], due_at=past, status=Status.CORRECTION, paused=True)
+    fee_unpaid = running_case(org["dept"], due_at=past, status=Status.AWAITING_PAYMENT, paused=True)
     done = running_case(org["dept"], due_at=past, status=Status.APPROVED, light="green")
     counts = run_sweep()
     assert counts["checked"] == 0 and counts["changed"] == 0
-    assert {light_of(paused), light_of(correction), light_of(done)} == {"paused", "green"}
+    assert {light_of(paused), light_of(correction), light_of(fee_unpaid), light_of(done)} == {"paused", "green"}
     assert not Notification.objects.filter(template="sla_warning").exists()
 
 

@@ -1,32 +1,13 @@
-"""Fixtures for the cases pages: the case fixtures of tests/cases (make_item, upload) re-exported,
-and signed-in test clients for every role (staff sessions carry their verified TOTP device)."""
+"""Fixtures for the cases pages: signed-in test clients for every role (staff sessions carry their
+verified TOTP device), the people of the stories and a promised item with a rich form. ``make_item``
+and ``upload`` come from tests/conftest.py."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import pytest
+from cases.samples import PDF  # tests/cases/samples.py
 from django.test import Client
 
-_NAME = "yiwang_tests_cases_conftest"
-
-
-def _cases_conftest():
-    """tests/cases/conftest.py, loaded once under its own name (tests/cases is not a package)."""
-    if _NAME not in sys.modules:
-        path = Path(__file__).resolve().parents[1] / "cases" / "conftest.py"
-        spec = importlib.util.spec_from_file_location(_NAME, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[_NAME] = module
-        spec.loader.exec_module(module)
-    return sys.modules[_NAME]
-
-
-make_item = _cases_conftest().make_item
-upload = _cases_conftest().upload
-PDF = _cases_conftest().PDF
 BACKEND = "yiwang.accounts.backends.IdentityBackend"
 
 

@@ -39,9 +39,11 @@ def test_apply_page_renders_the_schema_prefilled_and_the_materials(login, people
     assert re.search(r'type="number" name="f_floor_area"', html)
     assert re.search(r'type="checkbox" name="f_chain"', html)
     assert "店铺名称（必填）" in html and "与营业执照一致" in html
-    # materials: one to upload, one fetched from the licence library
+    # materials: one to upload; one from the licence library, but the guide names no licence type,
+    # so nothing can be fetched for it: an upload box saying why instead of 免提交
     assert 'type="file" name="file_application_form"' in html
-    assert "免提交（由电子证照库调取提供）" in html
+    assert 'type="file" name="file_id_card"' in html and 'data-testid="not-held-id_card"' in html
+    assert 'data-testid="exempt-id_card"' not in html
     # a fresh idempotency key in the form
     assert re.search(r'name="idempotency_key" value="[\w-]{20,}"', html)
 

@@ -114,3 +114,53 @@ def test_delivery_list_and_pickup(login, people, item, upload):
     r = clerk.post(f"/cases/{case.number}/act/", {"action": "deliver", "method": "pickup", "next": "/counter/"})
     assert r.status_code == 302 and r["Location"] == "/counter/"
     assert Case.objects.get(pk=case.pk).status == Status.DELIVERED
+
+
+def test_the_counter_form_shows_the_walk_ins_licence_as_fetched_not_to_scan(login, people, org, make_item):
+    """At the counter the clerk sees, for the identified walk-in, the same 免提交 preview as online:
+    the citizen's own ID-card licence (name, identifier, issuing department) in place of a scan box;
+    with the walk-in's consent it is fetched from the licence library at acceptance."""
+    from yiwang.catalog.models import Material
+    from yiwang.core.identity import make_uscc
+    from yiwang.core.models import Department
+    from yiwang.exchange.models import QueryLog
+    from yiwang.licences import services as licences
+    from yiwang.licences.models import LicenceType
+
+    police = Department.objects.create(code="YX-GA", name="江东市公安局云溪分局", short_name="云溪公安分局",
+                                       uscc=make_uscc("11", "329002", "MB000011"), division=org["district"])
+    LicenceType.objects.create(code="JMSFZ", name="居民身份证", holder_kind="person", issuer=police, validity_years=20)
+    item = make_item(org["dept"], materials=[("application_form", "申请书", True, "applicant"),
+                                             ("id_card", "申请人居民身份证", True, "licence")])
+    Material.objects.filter(version=item.current, key="id_card").update(source_ref="JMSFZ", source_name="居民身份证")
+    walk_in, other = people["citizen"], people["other"]
+    licence = licences.issue(type_code="JMSFZ", user=walk_in, data={"address": "望江路 8 号"})
+
+    clerk = login(people["clerk"])
+    clerk.post("/counter/citizen/", {"id_number": walk_in.id_number})
+    html = text(clerk.get(f"/counter/apply/{item.code}/"))
+    assert 'data-testid="exempt-id_card"' in html
+    preview = re.search(r'data-testid="fetched-id_card".*?</dl>', html, re.S).group(0)
+    assert "居民身份证" in preview and licence.identifier in preview and "江东市公安局云溪分局" in preview
+    assert 'name="file_id_card"' not in html and 'name="file_application_form"' in html  # only the form is scanned
+    assert "办事人同意本次办理调取其电子证照和部门共享数据" in html
+    assert walk_in.id_number not in html and not QueryLog.objects.exists()  # looking fetches nothing
+
+    r = clerk.post(f"/counter/apply/{item.code}/", {**answers(idempotency_key="ck-licence"),
+                                                    "file_application_form": pdf_file("扫描件.pdf"),
+                                                    "consent_data_sharing": "1"})
+    assert r.status_code == 302
+    case = Case.objects.get()
+    assert case.status == Status.IN_REVIEW and case.consent_data_sharing
+    fetched = CaseMaterial.objects.get(case=case, material_key="id_card")
+    assert fetched.source == "licence" and licence.identifier in fetched.name
+    log = QueryLog.objects.get(case_number=case.number)
+    assert (log.kind, log.resource_code, log.outcome, log.channel) == ("licence", "JMSFZ", "ok", "pipeline")
+    detail = text(clerk.get(f"/cases/{case.number}/"))
+    assert re.search(r'data-testid="material-id_card" data-source="licence">[^<]*从电子证照库调取', detail)
+
+    # another walk-in without that licence: the clerk is told so and gets a scan box for it
+    clerk.post("/counter/citizen/", {"id_number": other.id_number})
+    html = text(clerk.get(f"/counter/apply/{item.code}/"))
+    assert 'name="file_id_card"' in html and 'data-testid="exempt-id_card"' not in html
+    assert "电子证照库中没有申请人有效的“居民身份证”" in html

@@ -10,7 +10,7 @@ from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from yiwang.core.apiauth import actor_auth
-from yiwang.core.errors import ValidationFailed
+from yiwang.core.errors import NotAuthenticated, ValidationFailed
 
 from . import selectors, services, uploads
 from .models import Channel
@@ -173,15 +173,58 @@ class TaskOut(Schema):
     sla_light: str
 
 
-@inbox_router.get("", response={200: list[TaskOut], 401: ErrorOut}, summary="我的待办（本部门、按时限排序）")
-def inbox(request):
-    return [
-        {"id": t.pk, "case_number": t.case.number, "case_title": t.case.title, "step": t.step, "name": t.name,
-         "status": t.status, "department": t.department.name,
-         "claimed_by": t.claimed_by.display_name if t.claimed_by_id else None, "due_at": t.case.due_at,
-         "sla_light": t.case.sla_light}
-        for t in selectors.inbox(request.auth)[:500]
-    ]
+class InboxActionOut(Schema):
+    action: str
+    label: str
+    url: str
+
+
+class InboxItemOut(Schema):
+    """One thing waiting for the caller's department: a case task or a 12345 work order."""
+
+    kind: str
+    number: str
+    title: str
+    department: str
+    due_at: datetime | None
+    light: str | None
+    link: str
+    actions: list[InboxActionOut]
+    step: str
+    name: str
+    status: str
+    sla_light: str | None
+    # case tasks only (the inbox's fields from before work orders joined it)
+    id: int | None = None
+    case_number: str | None = None
+    case_title: str | None = None
+    claimed_by: str | None = None
+    # work orders only
+    urgency: str | None = None
+
+
+@inbox_router.get("", response={200: list[InboxItemOut], 401: ErrorOut, 422: ErrorOut},
+                  summary="我的待办（本部门的办件任务与热线工单，按时限排序）")
+def inbox(request, kind: str | None = None):
+    """Case tasks (`kind` "case": `id` is the task for `POST /inbox/{id}`, `case_number`, `step`,
+    `claimed_by`…) and work orders waiting for the department (`kind` "work_order": to accept, to
+    reply to, or for an assisting opinion), merged, earliest deadline first. Each item's `actions`
+    are POSTed as `{"action": …}` to their `url`; `link` is its web page. `?kind=case` (or
+    `work_order`, or both comma-separated) keeps one kind."""
+    from yiwang.core import inbox as core_inbox
+
+    if not request.auth.is_authenticated:
+        raise NotAuthenticated(_("请先登录。"))
+    wanted = None
+    if kind is not None:
+        _refuse_nul(kind, "kind")
+        known = core_inbox.kinds()
+        wanted = [k.strip() for k in kind.split(",") if k.strip()]
+        unknown = [k for k in wanted if k not in known]
+        if not wanted or unknown:
+            message = _("待办类别只能是：%(kinds)s。") % {"kinds": "、".join(known)}
+            raise ValidationFailed(message, code="inbox_kind_invalid", fields={"kind": [message]})
+    return core_inbox.items_for(request.auth, kinds_wanted=wanted)
 
 
 class TaskActionIn(Schema):

@@ -12,7 +12,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.urls import path
 from django.utils import timezone
-from ninja import NinjaAPI, Schema
+from ninja import NinjaAPI, Schema, Status
 from ninja.throttling import AnonRateThrottle, AuthRateThrottle
 
 from yiwang.core.apiauth import actor_auth
@@ -43,7 +43,7 @@ def floor(request, payload: FloorIn):
     row = Notification.objects.create(recipient=request.auth.user, channel="site", template="bench_floor",
                                       body=payload.note[:200], status=Notification.Status.SENT,
                                       sent_at=timezone.now())
-    return 201, {"id": row.pk}
+    return Status(201, {"id": row.pk})
 
 
 urlpatterns = [] if settings.PRODUCTION else [path("bench/", api.urls)]

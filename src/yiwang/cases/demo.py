@@ -760,7 +760,9 @@ class HistoryLoader:
             for step, _name, _role, dept_code in steps:
                 plan.engine_steps.append((step, dept_code, {"approved": True} if step == "decide" else {}))
             self._review_and_decide(rng, plan, t, approve=True, late=False, before=self.now - timedelta(minutes=10))
-            plan.sla_light = cal.light(plan.due_at, self.now)
+            # waiting for the applicant's fee stops the clock at the decision (services.decide)
+            plan.clock_stopped_at = plan.concluded_at
+            plan.sla_light = sla.PAUSED
             return
         # in review: the first review step done for some (then the head's decision waits)
         reviewed = len(steps) > 1 and rng.random() < 0.4 and steps[0][0] != "decide"

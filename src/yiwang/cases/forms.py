@@ -90,7 +90,7 @@ class ApplicationForm(forms.Form):
         for spec in self.schema_fields:
             self.fields[FIELD_PREFIX + spec["key"]] = self._field(spec)
         for m in materials:
-            if m.get("applicant_submits") and m.get("key"):
+            if m.get("needs_upload", m.get("applicant_submits")) and m.get("key"):
                 label = m["name"] + (_("（扫描件）") if scan else "")
                 self.fields[FILE_PREFIX + m["key"]] = forms.FileField(
                     label=label, required=False,

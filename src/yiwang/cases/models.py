@@ -229,8 +229,7 @@ class Case(models.Model):
 
     @property
     def clock_running(self) -> bool:
-        return self.accepted_at is not None and self.clock_stopped_at is None and self.status in (
-            Status.IN_REVIEW, Status.AWAITING_PAYMENT)
+        return self.accepted_at is not None and self.clock_stopped_at is None and self.status == Status.IN_REVIEW
 
     @property
     def is_bundle(self) -> bool:

@@ -189,11 +189,13 @@ def _catalog_names(case: Case) -> dict[str, str]:
 
 
 def _fetched_materials(case: Case) -> list[tuple[str, str]]:
-    """Materials the platform fetches itself (电子证照 / 共享数据): listed as received."""
+    """Materials the platform fetches itself (电子证照 / 共享数据) and not yet attached to the case
+    (an attached one is listed with the case's materials, once)."""
     if not case.item_version_id:
         return []
+    attached = set(case.materials.filter(superseded=False).values_list("material_key", flat=True))
     return [(m.name, str(m.get_source_display())) for m in case.item_version.materials.all()
-            if not m.applicant_submits]
+            if not m.applicant_submits and m.key not in attached]
 
 
 def correction_notice_pdf(case: Case, *, tracking_url: str, compress: bool = True) -> bytes:

@@ -80,12 +80,15 @@ def _event(case: Case, action: str, from_status: str, actor: Actor | None, opini
                        **(data or {})})
 
 
-def _notify(case: Case, template_text: str) -> None:
+def _notify(case: Case, template_text: str, *, sms: bool = True) -> None:
+    """Tell the applicant about a step (in-site message, and SMS unless ``sms`` is False: a review
+    opinion of one department among several is worth a message, not a text)."""
     from yiwang.notifications.services import notify
 
-    with transaction.atomic():  # the person's messages (in-site + SMS) in one write
+    channels = None if sms else ["site"]
+    with transaction.atomic(savepoint=False):  # the person's messages (in-site + SMS) in one write
         notify(case.applicant, "case_update", {"number": case.number, "title": case.title, "text": template_text,
-                                               "status": case.get_status_display()})
+                                               "status": case.get_status_display()}, channels=channels)
 
 
 def _require(cond: bool, message=None, code: str = "action_forbidden") -> None:
@@ -228,13 +231,31 @@ def _fingerprint(payload: dict) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
 
 
+#: (item code, current version pk, its created_at, department pk) → (item, version, materials), for
+#: published versions only: a published version is frozen, so what it says cannot change under the
+#: cache; publishing, retiring or moving the item changes the key (read by one light query).
+_PUBLISHED: dict[tuple, tuple] = {}
+
+
 def _published_version(item_code: str):
+    """The item and its published version, with the version's materials (``version._materials``)."""
+    from yiwang.catalog.models import ServiceItem
     from yiwang.catalog.selectors import published_item
 
-    item = published_item(item_code)
-    version = item.current
-    version.item = item  # already loaded: spares a query for version.item
-    return item, version
+    row = (ServiceItem.objects.filter(code=item_code, current__isnull=False, department__is_active=True)
+           .values_list("current_id", "current__created_at", "department_id").first())
+    key = (item_code, *row) if row else None
+    hit = _PUBLISHED.get(key) if key else None
+    if hit is None:
+        item = published_item(item_code)  # the NotFound with its message when there is none
+        version = item.current
+        version.item = item  # already loaded: spares a query for version.item
+        hit = (item, version, list(version.materials.all()))
+        if version.frozen and key and key[1] == version.pk:
+            if len(_PUBLISHED) > 2000:
+                _PUBLISHED.clear()
+            _PUBLISHED[key] = hit
+    return hit
 
 
 def _check_form(version, form: dict) -> None:
@@ -291,6 +312,7 @@ def _claim_uploads(actor: Actor, materials: list[dict]) -> dict[str, list[CaseMa
             raise ValidationFailed(_("材料“%(key)s”的上传凭证无效或已使用。") % {"key": key}, code="upload_invalid",
                                    fields={f"materials.{key}": [_("请重新上传。")]})
         seen.add(token)
+        row._loaded_key = row.material_key
         row.material_key = key
         attached.setdefault(key, []).append(row)
     return attached
@@ -305,8 +327,12 @@ def _attach(case: Case, attached: dict[str, list[CaseMaterial]]) -> None:
 
 
 def upload_material(actor: Actor, *, name: str, data: bytes, key: str = "", source: str = "applicant") -> CaseMaterial:
-    """Store one uploaded file (not yet attached to a case) and return it with its token."""
+    """Store one uploaded file (not yet attached to a case) and return it with its token.
+    Materials are the applicant's: only an applicant can use a token (:func:`_claim_uploads`), and
+    at the counter the clerk uploads as the identified citizen, so staff uploading in their own name
+    would only fill the store with files nobody can attach."""
     _require(actor.is_authenticated, _("请先登录。"), code="not_authenticated")
+    _require(actor.role in APPLICANT_ROLES, _("只有申请人本人或企业经办人可以上传申请材料。"), code="applicant_only")
     content_type, digest = uploads.check(data, name)
     row = CaseMaterial(material_key=key[:64], name=name[:200], source=source, content_type=content_type,
                        size=len(data), sha256=digest, uploaded_by=actor.user, upload_token=secrets.token_urlsafe(24))
@@ -334,12 +360,26 @@ def submit(actor: Actor, *, item_code: str | None = None, bundle_code: str | Non
     if existing is not None:
         return _replay(existing, fingerprint), False
     try:
+        prepared = None if bundle_code else _prepare_item(actor, item_code, form, materials)
+    except DomainError:
+        # a retry whose first attempt took the uploads meanwhile: the key names the answer
+        existing = IdempotencyKey.objects.filter(owner=actor.user, key=key).select_related("case").first()
+        if existing is None:
+            raise
+        return _replay(existing, fingerprint), False
+    # The number is drawn before the write transaction, in its own short one: the day's counter row
+    # is then locked for one statement, not for the whole submission (every submission of the
+    # division and day would queue behind it). A submission that fails after this leaves a gap in
+    # the day's sequence; numbers stay unique and increasing.
+    number = next_case_number(_division_of(prepared[0].department)) if prepared is not None else None
+    try:
         with transaction.atomic():
             if bundle_code:
                 case = _submit_bundle(actor, bundle_code, form, materials, channel, consent_data_sharing)
+                IdempotencyKey.objects.create(key=key, owner=actor.user, fingerprint=fingerprint, case=case)
             else:
-                case = _submit_item(actor, item_code, form, materials, channel, consent_data_sharing)
-            IdempotencyKey.objects.create(key=key, owner=actor.user, fingerprint=fingerprint, case=case)
+                case = _submit_item(actor, prepared, channel, consent_data_sharing, form=form, key=key,
+                                    fingerprint=fingerprint, number=number)
     except (IntegrityError, DomainError):
         # A concurrent request with the same key won the race (double click, retry after a timeout):
         # answer with its case. The loser may fail on the key's unique constraint, or earlier, e.g.
@@ -358,12 +398,16 @@ def _replay(existing: IdempotencyKey, fingerprint: str) -> Case:
     return existing.case
 
 
-def _new_case(actor: Actor, *, version, title, department, form, channel, consent, parent=None, bundle_code="") -> Case:
+def _division_of(department) -> str:
+    return (department.division_id or DEFAULT_DIVISION)[:6] if department else DEFAULT_DIVISION
+
+
+def _new_case(actor: Actor, *, version, title, department, form, channel, consent, parent=None, bundle_code="",
+              number: str | None = None) -> Case:
     applicant_name = actor.enterprise.name if actor.enterprise else actor.user.display_name
-    division = (department.division_id or DEFAULT_DIVISION)[:6] if department else DEFAULT_DIVISION
     now = timezone.now()
     case = Case(
-        number=next_case_number(division, now), parent=parent, bundle_code=bundle_code,
+        number=number or next_case_number(_division_of(department), now), parent=parent, bundle_code=bundle_code,
         item_version=version, item_code=version.item.code if version else "", title=title, department=department,
         applicant=actor.user, enterprise=actor.enterprise, applicant_name=applicant_name, channel=channel,
         status=Status.SUBMITTED, form_data=form, consent_data_sharing=consent,
@@ -388,26 +432,62 @@ def _fee_total(version) -> Decimal:
     return total
 
 
-def _submit_item(actor, item_code, form, materials, channel, consent) -> Case:
-    item, version = _published_version(item_code)
+def _prepare_item(actor, item_code, form, materials) -> tuple:
+    """Everything about an item submission that only reads: the published version, the form, the
+    named uploads. Done before the write transaction, so the write lock (SQLite's database lock,
+    PostgreSQL's audit chain head) is held for the writes alone; the uploads are claimed again,
+    conditionally, inside it (:func:`_attach_claimed`)."""
+    item, version, version_materials = _published_version(item_code)
     _check_form(version, form)
     attached = _claim_uploads(actor, materials or [])
     _check_materials(version, attached)
+    return item, version, version_materials, attached
+
+
+def _attach_claimed(case: Case, attached: dict[str, list[CaseMaterial]]) -> None:
+    """Attach the claimed uploads in one statement that only takes rows still unattached: if a
+    concurrent submission took one first, nothing is attached and the submission fails."""
+    from django.db.models import Case as Choose, CharField, Value, When
+
+    keys = {row.pk: key for key, rows in attached.items() for row in rows}
+    if not keys:
+        return
+    # the key given at upload time is usually the one the submission names: set it only where not
+    relabel = {row.pk: key for key, rows in attached.items() for row in rows if row._loaded_key != key}
+    change = {"material_key": Choose(*[When(pk=pk, then=Value(key)) for pk, key in relabel.items()],
+                                     default="material_key", output_field=CharField())} if relabel else {}
+    taken = CaseMaterial.objects.filter(pk__in=list(keys), case__isnull=True, upload_token__isnull=False).update(
+        case=case, upload_token=None, **change)
+    if taken != len(keys):
+        raise ValidationFailed(_("材料的上传凭证无效或已使用。"), code="upload_invalid",
+                               fields={"materials": [_("请重新上传。")]})
+    for rows in attached.values():
+        for row in rows:
+            row.case, row.upload_token = case, None
+
+
+def _submit_item(actor, prepared, channel, consent, *, form, key: str, fingerprint: str, number: str) -> Case:
+    item, version, version_materials, attached = prepared
     case = _new_case(actor, version=version, title=version.name, department=item.department, form=form,
-                     channel=channel, consent=consent)
-    _attach(case, attached)
+                     channel=channel, consent=consent, number=number)
+    _attach_claimed(case, attached)
     # 免提交: what a department already holds is fetched (with consent, each fetch logged) — the
     # applicant uploads only the rest
     fetched_keys, not_fetched = [], []
     if getattr(settings, "CASE_FETCH_ON_SUBMIT", True):
         from yiwang.exchange.services import fetch_for_case_report
 
-        fetched = fetch_for_case_report(case, list(version.materials.all()))
+        fetched = fetch_for_case_report(case, version_materials)
         fetched_keys, not_fetched = [m.material_key for m in fetched.attached], [s["key"] for s in fetched.skipped]
+    IdempotencyKey.objects.create(key=key, owner=actor.user, fingerprint=fingerprint, case=case)
+    # the messages are written with the case (an outbox: no case without its notice, no notice
+    # without its case); their delivery is enqueued when the transaction commits
+    _notify(case, _("申请已提交，等待受理。"))
+    # last: the audit chain's head stays locked from here to the commit
     _event(case, "submit", Status.DRAFT, actor, data={"channel": channel, "item": item.code,
+                                                      "consent_data_sharing": bool(consent),
                                                       "fetched": fetched_keys, "not_fetched": not_fetched,
                                                       "version": version.number, "materials": sorted(attached)})
-    transaction.on_commit(lambda: _notify(case, _("申请已提交，等待受理。")))
     return case
 
 
@@ -439,6 +519,7 @@ def _submit_bundle(actor, bundle_code, form, materials, channel, consent) -> Cas
     parent.save(update_fields=["promised_days"])
     _attach(parent, attached)
     _event(parent, "submit", Status.DRAFT, actor, data={"channel": channel, "bundle": bundle.code,
+                                                        "consent_data_sharing": bool(consent),
                                                         "items": [v.item.code for v in versions]})
     for v in versions:
         props = (v.form_schema or {}).get("properties", {})
@@ -579,6 +660,12 @@ def resubmit(actor: Actor, number: str, form: dict | None = None, materials: lis
     case.correction_items = []
     case.save()
     _event(case, "resubmit", before, actor, data={"materials": sorted(attached), "stopped_days": lost})
+    if case.status == Status.IN_REVIEW:
+        due = timezone.localtime(case.due_at).strftime("%Y-%m-%d")
+        text = _("补正材料已收到，继续办理，承诺于 %(due)s 前办结。") % {"due": due}
+    else:
+        text = _("补正材料已收到，等待受理。")
+    transaction.on_commit(lambda: _notify(case, text))
     return case
 
 
@@ -611,6 +698,8 @@ def resume(actor: Actor, number: str, opinion: str = "") -> Case:
     case.suspension_kind = ""
     case.save()
     _event(case, "resume", before, actor, opinion, data={"stopped_days": lost})
+    due = timezone.localtime(case.due_at).strftime("%Y-%m-%d")
+    transaction.on_commit(lambda: _notify(case, _("特别程序已结束，恢复办理，承诺于 %(due)s 前办结。") % {"due": due}))
     return case
 
 
@@ -664,6 +753,8 @@ def review(actor: Actor, number: str, opinion: str, task_id: int | None = None) 
     case.lock_version += 1
     case.save()
     _event(case, "review", case.status, actor, opinion, data={"step": task.step, "department": task.department.code})
+    dept = task.department.name
+    transaction.on_commit(lambda: _notify(case, _("%(dept)s已提出审查意见。") % {"dept": dept}, sms=False))
     return case
 
 
@@ -689,6 +780,10 @@ def decide(actor: Actor, number: str, approve: bool, opinion: str, task_id: int 
         raise Conflict(_("流程尚有未完成的环节。"), code="process_not_complete")
     case.concluded_at = timezone.now()
     case.sla_light = sla.light(case.due_at, now=case.concluded_at).colour if case.due_at else case.sla_light
+    if payment_due:
+        # 待缴费 is the applicant's turn, like a correction: the department's time limit does not
+        # run while the fee is unpaid (the light is frozen, the sweep leaves the case alone).
+        _stop_clock(case, case.concluded_at)
     case.save()
     _event(case, "approve" if approve else "reject", before, actor, opinion)
     _refresh_parent(case, actor)
@@ -724,9 +819,17 @@ def pay(actor: Actor, number: str, provider: str, reference: str = "") -> Paymen
                                      order_no=f"PAY{case.number}{secrets.token_hex(3).upper()}", reference=reference,
                                      paid_at=timezone.now())
     case.paid_at = payment.paid_at
+    # The clock stopped at the decision and nothing of the department's is left to time: the case
+    # keeps the deadline it had and the light it earned when it was decided.
+    case.clock_stopped_at = None
+    if case.due_at and case.concluded_at:
+        case.sla_light = sla.light(case.due_at, now=case.concluded_at).colour
     case.save()
     _event(case, "pay", before, actor, data={"provider": provider, "amount": str(case.fee_amount),
                                              "reference": reference})
+    text = _("已收到缴费 %(amount)s 元，可领取结果：%(r)s。") % {"amount": case.fee_amount,
+                                                        "r": case.result_name or _("审批结果")}
+    transaction.on_commit(lambda: _notify(case, text))
     return payment
 
 
@@ -744,6 +847,7 @@ def withdraw(actor: Actor, number: str, reason: str = "") -> Case:
     _event(case, "withdraw", before, actor, reason)
     _cascade_children(actor, case, "withdraw", reason)
     _refresh_parent(case, actor)
+    transaction.on_commit(lambda: _notify(case, _("申请已撤回。")))
     return case
 
 
@@ -769,6 +873,7 @@ def transfer(actor: Actor, number: str, department_code: str, reason: str) -> Ca
     case.lock_version += 1
     case.save()
     _event(case, "transfer", case.status, actor, reason, data={"from": old.code, "to": target.code})
+    transaction.on_commit(lambda: _notify(case, _("已移交%(dept)s办理。") % {"dept": target.name}))
     return case
 
 
@@ -849,6 +954,7 @@ def _conclude_bundle(parent: Case) -> None:
     parent.sla_light = sla.light(parent.due_at, now=parent.concluded_at).colour if parent.due_at else parent.sla_light
     parent.save()
     _event(parent, action, before, None, _("各分项事项均已办结。"), data={"children": children})
+    transaction.on_commit(lambda: _notify(parent, _("“一件事”各分项事项均已办结。")))
 
 
 # -- inbox work --------------------------------------------------------------------------------

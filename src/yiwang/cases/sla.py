@@ -5,6 +5,9 @@
   0 days) is due at the end of the day it was accepted.
 * While the clock is stopped (补正 waiting for the applicant, 特别程序 suspensions) no working day
   counts: on restart both deadlines move later by the working days that passed while stopped.
+* An approval with a fee stops the clock too (待缴费: the applicant's turn, as in 补正 — the time a
+  fee stays unpaid is not the department's). The decision was the department's last step, so on
+  payment the clock does not restart: the deadline stays and the light is the one at the decision.
 * The light: red when the deadline has passed; yellow when the working days left are at or below
   the threshold (``SLA_YELLOW_DAYS``, default 2); green otherwise; while stopped the light is
   frozen and the case shows "paused".

@@ -1,7 +1,7 @@
 """Background work of cases (django-tasks).
 
-``sweep_sla`` raises the SLA lights: cron runs ``manage.py sla_sweep`` every 15 minutes (see
-docs/deployment.md), and the task can also be enqueued on the tasks backend.
+``sweep_sla`` raises the SLA lights: the periodic beat enqueues it every 15 minutes
+(``cases/periodic.py``, docs/deployment.md); ``manage.py sla_sweep`` runs it by hand.
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ from .models import Case, Status
 
 logger = logging.getLogger("yiwang.cases")
 
-#: Statuses whose SLA clock runs (once accepted and while not stopped).
-CLOCK_STATUSES = (Status.IN_REVIEW, Status.AWAITING_PAYMENT)
+#: Statuses whose SLA clock runs (once accepted and while not stopped). Not 待缴费: waiting for the
+#: applicant's fee stops the clock, as a correction does (services.decide).
+CLOCK_STATUSES = (Status.IN_REVIEW,)
 #: How many changed cases one transaction locks and saves.
 BATCH = 500
 

@@ -107,7 +107,8 @@ def light_of(case: Case) -> dict | None:
     if not case.due_at:
         return None
     if case.status in (Status.IN_REVIEW, Status.SUSPENDED, Status.CORRECTION, Status.AWAITING_PAYMENT):
-        light = sla.light(case.due_at, paused=case.clock_stopped_at is not None)
+        # while the clock is stopped the days left are those left when it stopped (as in the API)
+        light = sla.light(case.due_at, now=case.clock_stopped_at, paused=case.clock_stopped_at is not None)
         colour, days = light.colour, light.remaining_days
     else:
         colour, days = case.sla_light or sla.GREEN, None
@@ -201,6 +202,7 @@ def _application(request, target: Target, *, applicant: Actor, clerk: Actor | No
     person, enterprise = applicant.user, applicant.enterprise
     pre = prefill(target.fields, person, enterprise)
     counter = clerk is not None
+    target.materials = _with_preview(target, person, enterprise)
     form_kwargs = {"fields": target.fields, "materials": target.materials, "locked": pre.locked, "scan": counter}
     if request.method != "POST":
         initial, uploads, consent, draft = dict(pre.initial), {}, False, None
@@ -290,6 +292,28 @@ def _application(request, target: Target, *, applicant: Actor, clerk: Actor | No
     return _after_submit(request, case, clerk=clerk, replay=not created)
 
 
+def _with_preview(target: Target, person, enterprise) -> list[dict]:
+    """The target's materials, each material a department may hold with ``preview``: what the
+    case pipeline would fetch for this applicant (their licence, or the department and resource
+    that hold their record), or why it cannot (then ``needs_upload``: the applicant hands it in)."""
+    from yiwang.exchange.selectors import fetch_preview
+
+    version = target.version
+    preview = fetch_preview(target.materials, person=person, enterprise=enterprise,
+                            department_id=target.department.pk if target.department else None,
+                            item_code=version.item.code if version is not None else "")
+    materials = []
+    for m in target.materials:
+        entry = dict(m)
+        if not m.get("applicant_submits"):
+            entry["preview"] = preview.get(m.get("key"))
+            entry["needs_upload"] = bool(m.get("key")) and not (entry["preview"] or {}).get("available")
+        else:
+            entry["needs_upload"] = bool(m.get("key"))
+        materials.append(entry)
+    return materials
+
+
 def _render_application(request, target, form, *, uploads, key, consent, clerk, applicant, draft=None, status=200):
     materials = []
     for m in target.materials:
@@ -298,7 +322,7 @@ def _render_application(request, target, form, *, uploads, key, consent, clerk, 
         entry["field"] = form[name] if name and name in form.fields else None
         entry["uploaded"] = uploads.get(m.get("key")) or []
         materials.append(entry)
-    fetched = [m for m in target.materials if not m.get("applicant_submits")]
+    fetched = [m for m in target.materials if not m.get("applicant_submits") and not m.get("needs_upload")]
     context = {
         "target": target, "form": form, "materials": materials, "fetched": fetched, "idempotency_key": key,
         "consent": consent, "clerk": clerk, "applicant": applicant, "draft": draft,
@@ -439,11 +463,13 @@ def _detail_context(request, case: Case) -> dict:
     staff = actor.is_staff_role
     detail = selectors.case_detail(case, staff=staff)
     applicant = actor.role in APPLICANT_ROLES
+    materials = _materials_with_titles(case)
     ctx = {
         "case": case, "d": detail, "light": light_of(case), "staff": staff, "is_applicant": applicant,
-        "materials": _materials_with_titles(case),
+        "materials": materials,
+        # 免提交 materials the pipeline could not fetch (no consent, or no department holds them)
         "fetched": [m for m in (case.item_version.materials.all() if case.item_version_id else [])
-                    if not m.applicant_submits],
+                    if not m.applicant_submits and m.key not in {row.material_key for row in materials}],
         "children": list(case.children.select_related("department").order_by("id")),
         "has_notice": case.events.filter(action="request_correction").exists(),
         "done_steps": ",".join(sorted(set(case.tasks.filter(status=TaskStatus.DONE).values_list("step", flat=True)))),

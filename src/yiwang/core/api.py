@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from django.utils.translation import gettext as _
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from yiwang.core.apiauth import actor_auth
 
@@ -110,13 +110,13 @@ def calendar_days(request, year: int):
 @router.post("/calendar/days", response={201: CalendarDayOut}, auth=actor_auth, summary="登记节假日或调休（管理员）")
 def set_calendar_day(request, payload: CalendarDayIn):
     row = services.set_calendar_day(request.auth, payload.date, payload.kind, payload.name, payload.source)
-    return 201, row
+    return Status(201, row)
 
 
 @router.delete("/calendar/days/{day}", response={204: None}, auth=actor_auth, summary="删除登记（管理员）")
 def delete_calendar_day(request, day: date):
     services.delete_calendar_day(request.auth, day)
-    return 204, None
+    return Status(204, None)
 
 
 class DeadlineOut(Schema):

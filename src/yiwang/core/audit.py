@@ -54,14 +54,17 @@ def _object_ref(obj) -> tuple[str, str]:
 
 
 def record(action: str, obj=None, *, actor=None, data: dict | None = None, role: str | None = None,
-           department: str | None = None) -> AuditEvent:
-    """Append one event. ``obj`` is a model instance or a ``(type, id)`` pair. The actor, role and
-    department default to the current request's; pass them explicitly from background tasks."""
+           department: str | None = None, ip: str | None = None, request_id: str | None = None) -> AuditEvent:
+    """Append one event. ``obj`` is a model instance or a ``(type, id)`` pair. The actor, role,
+    department, client address and request id default to the current request's; pass them
+    explicitly from background tasks, or as "" to leave them out (an anonymous reporter's request
+    must not be traceable to the person who made it)."""
     ctx = current.get()
     object_type, object_id = _object_ref(obj)
     actor_id = actor.pk if actor is not None else ctx.user_id
     label = (getattr(actor, "display_name", "") or str(actor)) if actor is not None else ctx.actor_label
-    with transaction.atomic():
+    # inside a caller's transaction no savepoint is needed: a failed append fails the whole change
+    with transaction.atomic(savepoint=False):
         head_qs = AuditChainHead.objects.all()
         if connection.features.has_select_for_update:
             head_qs = head_qs.select_for_update()
@@ -80,8 +83,8 @@ def record(action: str, obj=None, *, actor=None, data: dict | None = None, role:
             object_type=object_type[:64],
             object_id=object_id[:64],
             data=json.loads(json.dumps(data or {}, default=str)),
-            request_id=ctx.request_id,
-            ip=ctx.ip,
+            request_id=(request_id if request_id is not None else ctx.request_id)[:64],
+            ip=ip if ip is not None else ctx.ip,
             prev_hash=head.hash,
         )
         event.hash = compute_hash(event)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from yiwang.core.apiauth import actor_auth
 
@@ -31,4 +31,4 @@ def my_messages(request, unread: bool = False):
 @router.post("/{notification_id}/read", response={204: None}, summary="标记已读")
 def read(request, notification_id: int):
     services.mark_read(request.auth.user, notification_id)
-    return 204, None
+    return Status(204, None)

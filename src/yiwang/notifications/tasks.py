@@ -65,3 +65,9 @@ def sweep(stale_after: timedelta = timedelta(minutes=10)) -> int:
     for pk in ids:
         deliver.enqueue(pk)
     return len(ids)
+
+
+@task(queue_name="notifications")
+def sweep_lost() -> int:
+    """The periodic form of :func:`sweep` (yiwang.notifications.periodic)."""
+    return sweep()

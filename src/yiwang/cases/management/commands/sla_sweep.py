@@ -5,7 +5,7 @@ from yiwang.cases.tasks import sweep_sla
 
 class Command(BaseCommand):
     help = ("Recompute the SLA light of every running case, save the changes and notify department heads "
-            "(and supervisors for red) once per change. Cron runs it every 15 minutes.")
+            "(and supervisors for red) once per change. The periodic beat enqueues it every 15 minutes.")
 
     def handle(self, *args, **options):
         counts = sweep_sla.call()
