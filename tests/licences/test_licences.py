@@ -216,3 +216,41 @@ def test_an_approved_case_issues_its_licence_once(types, org, make_citizen, make
     assert licence is not None and licence.holder_user_id == applicant.user.pk and licence.type.code == "JHZ"
     assert services.issue_for_case(case).pk == licence.pk
     assert Licence.objects.filter(case=case).count() == 1
+
+
+def test_an_intact_file_of_an_expired_or_revoked_licence_is_refused_and_logged(client, types, make_citizen, caplog):
+    """Issue #5's bad inputs at the verification desk: an altered PDF, and an intact PDF whose licence
+    has expired or been revoked since, are each refused (422) with a precise reason, and logged."""
+    person = make_citizen(name="孙丽")
+    lic = services.issue(type_code="JHZ", user=person, data={"spouse": "赵强"})
+    pdf = services.ensure_pdf(lic, "https://x/")
+
+    def post(data: bytes):
+        with caplog.at_level("WARNING", logger="yiwang.licences"):
+            return client.post("/licences/verify/", {"file": io.BytesIO(data)}, HTTP_ACCEPT="application/json")
+
+    def refusals() -> list[str]:
+        return [r.getMessage() for r in caplog.records if r.levelname == "WARNING" and "refused" in r.getMessage()]
+
+    assert post(pdf).json()["ok"] is True and refusals() == []
+    altered = bytearray(pdf)
+    altered[len(altered) // 2] ^= 0x01
+    r = post(bytes(altered))
+    assert r.status_code == 422 and r.json()["code"] in ("altered", "unreadable")
+    assert len(refusals()) == 1 and r.json()["code"] in refusals()[0]
+
+    caplog.clear()
+    Licence.objects.filter(pk=lic.pk).update(valid_until=timezone.localdate() - timedelta(days=3))
+    r = post(pdf)
+    body = r.json()
+    assert r.status_code == 422 and body["ok"] is False and body["code"] == "licence_expired"
+    assert (timezone.localdate() - timedelta(days=3)).isoformat() in body["message"]
+    assert body["licence"]["status"] == "expired" and person.name not in r.content.decode()
+    assert len(refusals()) == 1 and "licence_expired" in refusals()[0] and lic.identifier in refusals()[0]
+
+    Licence.objects.filter(pk=lic.pk).update(valid_until=None, status="revoked", revoked_at=timezone.now(),
+                                             revoke_reason="婚姻登记撤销")
+    r = post(pdf)
+    assert r.status_code == 422 and r.json()["code"] == "licence_revoked" and "婚姻登记撤销" in r.json()["message"]
+    page = client.post("/licences/verify/", {"file": io.BytesIO(pdf)})
+    assert page.status_code == 422 and 'data-code="licence_revoked"' in page.content.decode()

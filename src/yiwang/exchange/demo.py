@@ -6,7 +6,10 @@ a second run creates nothing.
 Every value is derived from the person's or enterprise's own record (name, gender, birth date,
 address, community) and a random generator seeded by their number, so spouses name each other,
 children's birth certificates name their parents, and the enterprise registry is the enterprise
-table itself.
+table itself; the name declarations are the enterprises' own, filed by their legal representatives.
+Besides the residents, the population registry holds a few who died just before REFERENCE_DAY —
+parents in a resident's household, with no platform account, marked 死亡 — whom the death medical
+certificates (居民死亡医学证明信息) name.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ RESOURCES: dict[str, tuple] = {
                 "《中华人民共和国户口登记条例》；《中华人民共和国居民身份证法》；《政务信息资源共享管理暂行办法》（国发〔2016〕51号）：人口基础信息无条件共享",
                 "", [("name", "姓名"), ("gender", "性别"), ("birth_date", "出生日期"), ("ethnicity", "民族"),
                      ("address", "住址"), ("household_division", "户籍地"), ("household_number", "户号"),
-                     ("relation", "与户主关系")]),
+                     ("relation", "与户主关系"), ("status", "人员状态")]),
     "MZ-HYDJ": ("婚姻登记信息", "YX-MZ", "resident_id", "conditional", "realtime", ["JHZ"],
                 "《婚姻登记条例》；《政务信息资源共享管理暂行办法》（国发〔2016〕51号）",
                 "仅用于办理须核验婚姻状况的政务服务事项（户籍、住房保障、社会救助、不动产登记等），不得用于其他用途",
@@ -88,7 +91,30 @@ RESOURCES: dict[str, tuple] = {
     "WJ-SWZM": ("居民死亡医学证明信息", "YX-WJW", "resident_id", "conditional", "daily", [],
                 "《人口死亡信息登记管理规范（试行）》；国卫规划发〔2013〕57号",
                 "用于户口注销、殡葬、社保待遇终止等身后事事项",
-                [("death_date", "死亡日期"), ("cause", "死亡原因"), ("institution", "出具机构"), ("certificate_no", "证明编号")]),
+                [("name", "死者姓名"), ("gender", "性别"), ("death_date", "死亡日期"), ("cause", "死亡原因"),
+                 ("institution", "出具机构"), ("certificate_no", "证明编号")]),
+    # The name declaration is filed by a person before the enterprise (and its USCC) exists, so the
+    # subject is the declarant's resident ID; after registration the record names the USCC.
+    "SC-MCSB": ("企业名称申报信息", "YX-SCJG", "resident_id", "conditional", "realtime", [],
+                "《企业名称登记管理规定》（国务院令第734号）；《企业名称登记管理规定实施办法》（国家市场监督管理总局令第82号）；"
+                "《中华人民共和国市场主体登记管理条例》",
+                "用于企业开办（设立登记、印章刻制、涉税事项、社保登记）等事项核验名称自主申报结果",
+                [("declaration_no", "申报编号"), ("name", "企业名称"), ("organisation_form", "组织形式"),
+                 ("declarant", "申报人"), ("declared_on", "申报日期"), ("status", "申报状态"),
+                 ("uscc", "统一社会信用代码")]),
+    # 交强险 policies are written by insurers, not by a government body; their data is collected by the
+    # national vehicle-insurance platform (车险信息平台, run by 中国银保信 under 国家金融监督管理总局), and
+    # the traffic police's vehicle registry (车辆管理所) holds each vehicle's 交强险 through its link with
+    # that platform: it checks the electronic policy at registration, transfer and inspection instead of
+    # the paper 凭证 (条例第四条: 公安交管部门对投保情况实施监督检查). The district has no financial
+    # regulator, so the police — the government body that holds the data here — provide it.
+    "YB-JQX": ("交强险电子保单信息", "YX-GA", "resident_id", "conditional", "realtime", [],
+               "《中华人民共和国道路交通安全法》第十七条；《机动车交通事故责任强制保险条例》第四条；"
+               "《机动车登记规定》（公安部令第164号）",
+               "用于机动车注册、转移登记、检验合格标志核发和交通事故处理等事项核验交强险投保情况",
+               [("policy_no", "保单号"), ("insurer", "承保机构"), ("plate_no", "号牌号码"), ("vin", "车辆识别代号"),
+                ("vehicle_type", "车辆类型"), ("period_from", "保险起期"), ("period_until", "保险止期"),
+                ("premium", "保险费（元）")]),
     "GA-WFFZ": ("违法犯罪记录信息", "YX-GA", "resident_id", "not_shared", "realtime", [],
                 "《中华人民共和国治安管理处罚法》；《公安机关办理犯罪记录查询工作规定》",
                 "依《公安机关办理犯罪记录查询工作规定》仅依申请向本人或依法查询的机关出具，不纳入部门间共享",
@@ -115,6 +141,17 @@ SCHOOLS = ("江东大学", "江东师范学院", "江东职业技术学院", "�
            "江东市云溪中学", "江东广播电视大学")
 MAJORS = ("汉语言文学", "计算机科学与技术", "会计学", "临床医学", "机械设计制造及其自动化", "法学", "护理学",
           "市场营销", "土木工程", "学前教育")
+DECEASED = 6  # residents who died shortly before REFERENCE_DAY (a parent in a demo resident's household)
+DEATH_CAUSES = ("急性心肌梗死", "脑梗死", "脑出血", "慢性阻塞性肺疾病急性加重", "肺恶性肿瘤", "肝恶性肿瘤", "呼吸衰竭",
+                "冠状动脉粥样硬化性心脏病")
+DEATH_INSTITUTIONS = ("云溪区人民医院", "江东市第一人民医院", "云溪区望江街道社区卫生服务中心", "云溪区白沙镇卫生院")
+PENDING_DECLARATIONS = 4  # name declarations filed, the enterprise not registered yet
+INSURERS = (("中国人民财产保险股份有限公司江东市分公司", "PDZA"), ("中国平安财产保险股份有限公司江东分公司", "APJQ"),
+            ("中国太平洋财产保险股份有限公司江东中心支公司", "ACPJ"), ("中华联合财产保险股份有限公司江东中心支公司", "CUJQ"))
+#: (vehicle type, 交强险 base premium in yuan: 家庭自用汽车 6 座以下 950 元, 非营业货车 2 吨以下 1,200 元)
+VEHICLE_TYPES = (("小型轿车", 950, 55), ("小型普通客车", 950, 25), ("小型越野客车", 950, 15), ("轻型普通货车", 1200, 5))
+VIN_MAKERS = ("LSV", "LFV", "LVS", "LGB", "LGW", "LRW", "LBV", "LDC")
+PLATE_PREFIX = "苏J"  # the demo city's vehicle registry
 
 
 def demo_client_secret(key_id: str) -> str:
@@ -201,8 +238,64 @@ def _marriages(people: list[Person]) -> dict[str, dict]:
     return out
 
 
-def generate(people: list[Person], enterprises) -> dict[str, list[tuple[str, dict]]]:
-    """{resource code: [(subject number, values)]} for the demo registries."""
+def demo_marriages() -> dict[str, dict]:
+    """The demo marriage registry (婚姻登记信息, ``MZ-HYDJ``) for the demo residents now in the
+    database: ``{resident ID number: {marital_status, spouse_name, spouse_id, registered_on,
+    certificate_no, registry}}``. The licence library's demo 结婚证 are issued from it, so the
+    licence and the registry tell the same story (same couples, names and dates)."""
+    return _marriages(_people())
+
+
+_VIN_VALUES = {**{str(d): d for d in range(10)}, **dict(zip("ABCDEFGH", range(1, 9))),
+               **dict(zip("JKLMN", range(1, 6))), "P": 7, "R": 9, **dict(zip("STUVWXYZ", range(2, 10)))}
+_VIN_WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
+_VIN_ALPHABET = "ABCDEFGHJKLMNPRSTUVWXYZ0123456789"
+_VIN_YEARS = dict(zip(range(2010, 2027), "ABCDEFGHJKLMNPRST"))
+
+
+def vin(rng: random.Random, model_year: int) -> str:
+    """A 17-character vehicle identification number with its GB 16735 (ISO 3779) check digit."""
+    body = (rng.choice(VIN_MAKERS) + "".join(rng.choice(_VIN_ALPHABET) for _ in range(5)) + "0"
+            + _VIN_YEARS[model_year] + rng.choice("ABCDEFGHJK") + f"{rng.randrange(10 ** 6):06d}")
+    check = sum(_VIN_VALUES[c] * w for c, w in zip(body, _VIN_WEIGHTS)) % 11
+    return body[:8] + ("X" if check == 10 else str(check)) + body[9:]
+
+
+def _legal_reps() -> dict[str, str]:
+    """{enterprise USCC: its legal representative's resident ID number} from the demo memberships."""
+    from yiwang.accounts.models import EnterpriseMember
+
+    return {uscc: number for uscc, number in EnterpriseMember.objects.filter(kind=EnterpriseMember.Kind.LEGAL_REP)
+            .values_list("enterprise__uscc", "user__id_number") if number}
+
+
+def _organisation_form(name: str) -> str:
+    for marker, form in (("有限合伙", "有限合伙企业"), ("普通合伙", "普通合伙企业"), ("个人独资", "个人独资企业"),
+                         ("股份有限公司", "股份有限公司")):
+        if marker in name:
+            return form
+    return "有限责任公司"
+
+
+def demo_registry() -> dict[str, dict[str, dict]]:
+    """The demo registries as generated for the residents and enterprises now in the database:
+    ``{resource code: {subject number: values}}``. The licence library's demo 居住证 (GA-HJXX,
+    RS-CBJF, ZRZY-BDC) and 执业资格证书 (JY-XLXX) are issued from them, so a licence agrees with
+    the records behind it whichever of the two demo loaders runs first."""
+    from yiwang.accounts.models import Enterprise
+
+    data = generate(_people(), list(Enterprise.objects.order_by("uscc")), legal_reps=_legal_reps())
+    return {code: dict(rows) for code, rows in data.items()}
+
+
+def generate(people: list[Person], enterprises, legal_reps: dict[str, str] | None = None,
+             ) -> dict[str, list[tuple[str, dict]]]:
+    """{resource code: [(subject number, values)]} for the demo registries. ``legal_reps`` maps an
+    enterprise's USCC to its legal representative's ID number (the name declarant)."""
+    from yiwang.core.demo.enterprises import COMPANY_KINDS, TRADE_NAMES
+    from yiwang.core.demo.people import NameMaker
+    from yiwang.core.identity import make_resident_id
+
     marriages = _marriages(people)
     by_number = {p.number: p for p in people}
     employers = [e.name for e in enterprises if e.is_active] or ["云溪区人民医院"]
@@ -218,8 +311,41 @@ def generate(people: list[Person], enterprises) -> dict[str, list[tuple[str, dic
             "name": p.name, "gender": "男" if p.gender == "M" else "女", "birth_date": _fmt(p.birth),
             "ethnicity": _weighted(rng, ETHNICITIES), "address": p.address, "household_division": household,
             "household_number": f"{p.number[:6]}{rng.randrange(10 ** 6):06d}",
-            "relation": "子女" if p.age < 18 else ("配偶" if wife else "户主"),
+            "relation": "子女" if p.age < 18 else ("配偶" if wife else "户主"), "status": "正常",
         }))
+
+    # 居民死亡医学证明信息: a parent living in a demo resident's household died in the weeks before
+    # REFERENCE_DAY. The deceased have no platform account; the population registry keeps them, in
+    # the household of the child who reports the death, marked 死亡 (their 户口 is not cancelled yet).
+    household = dict(out["GA-HJXX"])
+    numbers = set(household)
+    candidates = [p for p in people if 45 <= p.age <= 72 and household[p.number]["relation"] == "户主"
+                  and household[p.number]["household_division"].startswith("江苏省江东市云溪区")]
+    rng = _rng("swzm")
+    for child in rng.sample(candidates, min(DECEASED, len(candidates))):
+        gender = rng.choice("MF")
+        birth = date(max(child.birth.year - rng.randint(24, 34), 1925), 1, 1) + timedelta(days=rng.randrange(365))
+        name = NameMaker(rng).name(gender, birth.year)
+        if gender == "M":  # the father passed his surname on
+            surname = child.name[:2] if child.name[:2] in ("欧阳", "司马") else child.name[0]
+            name = surname + name[2 if name[:2] in ("欧阳", "司马") else 1:]
+        while True:
+            seq = rng.randrange(0, 500) * 2 + (1 if gender == "M" else 0)  # the 17th digit: odd for men
+            number = make_resident_id("329002", birth, seq)
+            if number not in numbers:
+                numbers.add(number)
+                break
+        died = REFERENCE_DAY - timedelta(days=rng.randint(5, 60))
+        row = household[child.number]
+        out["GA-HJXX"].append((number, {
+            "name": name, "gender": "男" if gender == "M" else "女", "birth_date": _fmt(birth),
+            "ethnicity": row["ethnicity"], "address": row["address"], "household_division": row["household_division"],
+            "household_number": row["household_number"], "relation": "父亲" if gender == "M" else "母亲",
+            "status": "死亡"}))
+        out["WJ-SWZM"].append((number, {
+            "name": name, "gender": "男" if gender == "M" else "女", "death_date": _fmt(died),
+            "cause": rng.choice(DEATH_CAUSES), "institution": rng.choice(DEATH_INSTITUTIONS),
+            "certificate_no": f"S329002{died:%Y}{rng.randrange(10 ** 6):06d}"}))
 
     # 婚姻登记信息
     for number in sorted(marriages):
@@ -241,8 +367,6 @@ def generate(people: list[Person], enterprises) -> dict[str, list[tuple[str, dic
             mother, father, _reg = rng.choice(fitting)
             mother_name, father_name = mother.name, father.name if father else ""
         else:
-            from yiwang.core.demo.people import NameMaker
-
             names = NameMaker(rng)
             mother_name, father_name = names.name("F", p.birth.year - 28), p.name[0] + names.name("M", p.birth.year - 30)[1:]
         out["WJ-CSYXZM"].append((p.number, {
@@ -316,6 +440,55 @@ def generate(people: list[Person], enterprises) -> dict[str, list[tuple[str, dic
                 "certificate_no": f"JK329002{issued:%Y}{rng.randrange(10 ** 6):06d}", "issued_on": _fmt(issued),
                 "valid_until": _fmt(issued + timedelta(days=365)), "result": "合格",
             }))
+
+    # 企业名称申报信息: each demo enterprise's name was declared by its legal representative a few
+    # days before it was established; a few residents have declared a name and not registered yet
+    by_uscc = {e.uscc: e for e in enterprises}
+    declarants: set[str] = set()
+    for uscc, number in sorted((legal_reps or {}).items()):
+        e = by_uscc.get(uscc)
+        if e is None or number not in by_number or e.subject_type not in ("2", "5") or not e.established:
+            continue
+        rng = _rng("mcsb", uscc)
+        declared = e.established - timedelta(days=rng.randint(2, 20))
+        declarants.add(number)
+        out["SC-MCSB"].append((number, {
+            "declaration_no": f"MC329002{declared:%Y%m%d}{rng.randrange(10 ** 4):04d}", "name": e.name,
+            "organisation_form": _organisation_form(e.name), "declarant": by_number[number].name,
+            "declared_on": _fmt(declared), "status": "已使用（已办理设立登记）", "uscc": uscc}))
+    rng = _rng("mcsb", "pending")
+    free_names = [t for t in TRADE_NAMES if not any(t in e.name for e in enterprises)]
+    hopefuls = [p for p in people if 25 <= p.age <= 55 and p.number not in declarants]
+    for p, trade_name in zip(rng.sample(hopefuls, min(PENDING_DECLARATIONS, len(hopefuls))),
+                             rng.sample(free_names, min(PENDING_DECLARATIONS, len(free_names)))):
+        _industry, suffix, _scope, _capital = rng.choice(COMPANY_KINDS)
+        declared = REFERENCE_DAY - timedelta(days=rng.randint(3, 20))
+        out["SC-MCSB"].append((p.number, {
+            "declaration_no": f"MC329002{declared:%Y%m%d}{rng.randrange(10 ** 4):04d}",
+            "name": f"江东{trade_name}{suffix}", "organisation_form": "有限责任公司", "declarant": p.name,
+            "declared_on": _fmt(declared), "status": "已申报，待办理设立登记", "uscc": ""}))
+
+    # 交强险电子保单信息: residents' cars (a few brand new, insured before their registration)
+    for p in people:
+        rng = _rng("jqx", p.number)
+        if not 20 <= p.age <= 75 or rng.random() >= 0.3:
+            continue
+        new_car = rng.random() < 0.1
+        vehicle_type, base, _w = _weighted(rng, [((t, b, w), w) for t, b, w in VEHICLE_TYPES])
+        start = REFERENCE_DAY - timedelta(days=rng.randint(0, 20) if new_car else rng.randint(0, 330))
+        insurer, prefix = rng.choice(INSURERS)
+        factor = 1.0 if new_car else rng.choice((1.0, 0.9, 0.8, 0.7, 0.7, 0.6, 1.1))
+        plate = "新车未上牌" if new_car else f"{PLATE_PREFIX}·{rng.choice('ABCDEFGHJK')}{rng.randrange(10 ** 4):04d}"
+        try:
+            until = start.replace(year=start.year + 1) - timedelta(days=1)
+        except ValueError:  # 29 February
+            until = start.replace(year=start.year + 1, day=28)
+        model_year = start.year if new_car else rng.randint(max(2010, start.year - 12), start.year)
+        out["YB-JQX"].append((p.number, {
+            "policy_no": f"{prefix}{start:%Y}329002{rng.randrange(10 ** 8):08d}", "insurer": insurer,
+            "plate_no": plate, "vin": vin(rng, model_year),
+            "vehicle_type": vehicle_type, "period_from": _fmt(start), "period_until": _fmt(until),
+            "premium": f"{base * factor:.2f}"}))
 
     # 工程合同备案信息: construction companies
     for e in enterprises:
@@ -428,7 +601,7 @@ def load(stdout=None) -> dict[str, dict[str, int]]:
         # registries (pushed once: a resource that already has records is left as it is)
         people = _people()
         enterprises = list(Enterprise.objects.order_by("uscc"))
-        data = generate(people, enterprises)
+        data = generate(people, enterprises, legal_reps=_legal_reps())
         created = existing = 0
         for code, rows in data.items():
             resource = have[code]

@@ -138,3 +138,95 @@ def usage_entry(log: QueryLog) -> dict:
         "ok": log.ok,
         "outcome": log.outcome,
     }
+
+
+# -- 免提交 preview on the application form ---------------------------------------------------
+def fetch_preview(materials, *, person, enterprise=None, department_id: int | None = None,
+                  item_code: str = "") -> dict[str, dict]:
+    """What the case pipeline (:func:`yiwang.exchange.services.fetch_for_case`) would fetch for
+    this applicant, per material key, so the application form can show it before submission.
+
+    ``materials`` are the catalog's material dicts (or ``Material`` rows). For each one whose
+    source is a licence type or a shared resource: ``{"available": True, "kind": "licence",
+    "name", "identifier", "number", "issuer", "valid_until"}`` (the applicant's own licence),
+    ``{"available": True, "kind": "shared_data", "resource", "code", "provider"}`` (a department
+    holds a record for them and the pipeline has a usable grant), or ``{"available": False,
+    "reason", "message"}``. Record values are never read and nothing is logged: the fetch itself,
+    made at submission with the applicant's consent, is logged with the case number."""
+    from . import services
+
+    def get(m, name):
+        return m.get(name) if isinstance(m, dict) else getattr(m, name, None)
+
+    lib = services.licence_selectors()
+    platform = services._platform_department()
+    candidates = services._licence_candidates(person, enterprise)
+    subjects = {"uscc": enterprise.uscc if enterprise is not None else None,
+                "resident_id": person.id_number if person is not None and person.id_number else None}
+    out: dict[str, dict] = {}
+
+    def held(resource: DataResource) -> tuple[bool, str, str]:
+        number = subjects.get(resource.subject_kind)
+        if not number:
+            return False, "no_subject", _("该材料须以企业名义申请时才能调取。")
+        if resource.status != ResourceStatus.PUBLISHED:
+            return False, "resource_not_found", _("数据资源“%(code)s”未发布。") % {"code": resource.code}
+        if resource.share_class == "not_shared":
+            return False, "resource_not_shared", _("该数据资源不予共享。")
+        try:
+            services.pipeline_grant(resource, department_id, item_code, platform)
+        except PermissionDeniedError as exc:
+            return False, exc.code, str(exc.message)
+        bidx = services.subject_bidx(resource.subject_kind, number)
+        if not resource.records.filter(subject_bidx=bidx).exists():
+            return False, "subject_not_found", _("%(provider)s没有申请人的“%(name)s”记录。") % {
+                "provider": resource.provider.name, "name": resource.name}
+        return True, "ok", ""
+
+    def shared(resource: DataResource, in_place_of: str = "") -> dict:
+        return {"available": True, "kind": "shared_data", "resource": resource.name, "code": resource.code,
+                "provider": resource.provider.name, "in_place_of": in_place_of}
+
+    for m in materials:
+        source, ref, key = get(m, "source"), (get(m, "source_ref") or "").upper(), get(m, "key")
+        if source not in ("licence", "shared_data") or not key:
+            continue
+        name = get(m, "source_name") or get(m, "name") or ref
+        if not ref:
+            out[key] = {"available": False, "reason": "source_unknown",
+                        "message": _("办事指南未指明“%(name)s”的来源，暂不能自动调取。") % {"name": name}}
+            continue
+        if source == "shared_data":
+            resource = DataResource.objects.select_related("provider").filter(code=ref).first()
+            if resource is None:
+                out[key] = {"available": False, "reason": "resource_not_found",
+                            "message": _("数据资源“%(code)s”尚未编目。") % {"code": ref}}
+                continue
+            ok, reason, message = held(resource)
+            out[key] = shared(resource) if ok else {"available": False, "reason": reason, "message": message}
+            continue
+        found = None
+        if lib is not None:
+            for _kind, number in candidates:
+                found = lib.current_licence(number, ref)
+                if found is not None:
+                    break
+        if found is not None:
+            issuer = getattr(found, "issuer", None)
+            until = getattr(found, "valid_until", None)
+            out[key] = {"available": True, "kind": "licence", "name": services.licence_label(found) or name,
+                        "identifier": str(getattr(found, "identifier", "")),
+                        "number": str(getattr(found, "number", "") or ""),
+                        "issuer": str(getattr(issuer, "name", "") or ""), "valid_until": until}
+            continue
+        backing = next((r for r in services.backing_resources(ref) if held(r)[0]), None)
+        if backing is not None:
+            out[key] = shared(backing, in_place_of=name)
+            continue
+        if lib is None:
+            out[key] = {"available": False, "reason": "licence_library_unavailable",
+                        "message": _("电子证照库尚未接入，暂不能调取“%(name)s”。") % {"name": name}}
+            continue
+        reason, message = services.licence_refusal(lib, candidates, ref, name)
+        out[key] = {"available": False, "reason": reason, "message": message}
+    return out

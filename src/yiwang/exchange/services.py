@@ -397,7 +397,8 @@ def revoke_grant(actor: Actor, grant_id: int, reason: str) -> Grant:
 
 def flag_overdue_requests(now: datetime | None = None) -> list[ShareRequest]:
     """Conditional requests not answered within 10 working days: flag each once and tell every
-    supervisor (电子监察). Run daily (``manage.py exchange_flag_overdue``)."""
+    supervisor (电子监察). Daily through the periodic beat (exchange/periodic.py), or ``manage.py
+    exchange_flag_overdue``."""
     from yiwang.accounts.models import RoleAssignment
     from yiwang.notifications.services import notify
 
@@ -629,8 +630,9 @@ def fetch_for_case_report(case, materials=None) -> FetchReport:
         report.skipped = [{"key": m.key, "name": m.name, "source": m.source, "reason": "no_consent",
                            "message": str(_("申请人未同意调取共享数据，请本人提交。"))} for m in wanted]
         return report
-    have = set(CaseMaterial.objects.filter(case=case, superseded=False, source__in=["licence", "shared_data"])
-               .values_list("material_key", flat=True))
+    # already attached (fetched before, or handed in by the applicant because the preview found
+    # nothing to fetch): not fetched again, so no needless query is made and logged
+    have = set(CaseMaterial.objects.filter(case=case, superseded=False).values_list("material_key", flat=True))
     platform = _platform_department()
     for m in wanted:
         key = m.key or f"m{m.pk}"
@@ -677,17 +679,54 @@ def _subject_for(case, kind: str) -> str | None:
     return case.applicant.id_number or None
 
 
-def _pipeline_grant(resource, case, platform) -> Grant:
-    """The case department's own grant, else the platform's grant (the pipeline as a caller)."""
+def pipeline_grant(resource, department_id: int | None, item_code: str, platform) -> Grant:
+    """The department's own grant, else the platform's grant (the pipeline as a caller); else
+    PermissionDenied with the department's own reason."""
     try:
-        return resolve_grant(resource, case.department_id, case.item_code)
+        return resolve_grant(resource, department_id, item_code)
     except PermissionDeniedError as exc:
-        if platform is None or platform.pk == case.department_id:
+        if platform is None or platform.pk == department_id:
             raise
         try:
-            return resolve_grant(resource, platform.pk, case.item_code)
+            return resolve_grant(resource, platform.pk, item_code)
         except PermissionDeniedError:
             raise exc from None
+
+
+def _pipeline_grant(resource, case, platform) -> Grant:
+    return pipeline_grant(resource, case.department_id, case.item_code, platform)
+
+
+def backing_resources(type_code: str) -> list[DataResource]:
+    """Published resources that hold the data of a licence type (证照信息核验 in its place)."""
+    return [r for r in DataResource.objects.select_related("provider").filter(status=ResourceStatus.PUBLISHED)
+            if type_code in (r.licence_types or [])]
+
+
+def licence_label(licence) -> str:
+    """The licence's type name (a library ``Licence``) or its own ``name`` (another library)."""
+    ltype = getattr(licence, "type", None)
+    return str(getattr(ltype, "name", "") or getattr(licence, "name", "") or "")
+
+
+def licence_refusal(lib, candidates: list[tuple[str, str]], type_code: str, name: str) -> tuple[str, str]:
+    """Why the library has no valid licence of the type for these holders: ``licence_revoked`` or
+    ``licence_expired`` (naming the licence and the date) or ``licence_not_found``."""
+    newest = getattr(lib, "newest_licence", None) if lib is not None else None
+    for _kind, number in candidates:
+        licence = newest(number, type_code) if newest is not None else None
+        if licence is None:
+            continue
+        state = licence.state() if hasattr(licence, "state") else str(getattr(licence, "status", ""))
+        label = licence_label(licence) or name
+        if state == "revoked":
+            at = timezone.localtime(licence.revoked_at).strftime("%Y-%m-%d") if licence.revoked_at else ""
+            return "licence_revoked", str(_("“%(name)s”（%(id)s）已于 %(at)s 注销：%(reason)s") % {
+                "name": label, "id": licence.identifier, "at": at, "reason": licence.revoke_reason or "-"})
+        if state == "expired":
+            return "licence_expired", str(_("“%(name)s”（%(id)s）已于 %(at)s 过期。") % {
+                "name": label, "id": licence.identifier, "at": licence.valid_until.isoformat()})
+    return "licence_not_found", str(_("电子证照库中没有申请人有效的“%(name)s”。") % {"name": name})
 
 
 def _serve_record(case, resource: DataResource, key: str, name: str, platform, *, kind=QueryLog.Kind.DATA,
@@ -783,14 +822,20 @@ def _licence_pdf(licence) -> bytes | None:
     return None
 
 
+def _licence_candidates(person, enterprise) -> list[tuple[str, str]]:
+    """Whose licences serve: the enterprise's (USCC) first for an enterprise case, then the person's."""
+    candidates = []
+    if enterprise is not None:
+        candidates.append((SubjectKind.USCC, enterprise.uscc))
+    if person is not None and person.id_number:
+        candidates.append((SubjectKind.RESIDENT_ID, person.id_number))
+    return candidates
+
+
 def _fetch_licence(case, m, key: str, platform):
     type_code = m.source_ref.upper()
     lib = licence_selectors()
-    candidates = []
-    if case.enterprise_id:
-        candidates.append((SubjectKind.USCC, case.enterprise.uscc))
-    if case.applicant.id_number:
-        candidates.append((SubjectKind.RESIDENT_ID, case.applicant.id_number))
+    candidates = _licence_candidates(case.applicant, case.enterprise if case.enterprise_id else None)
     if lib is not None and candidates:
         for kind, number in candidates:
             licence = lib.current_licence(number, type_code)
@@ -799,8 +844,9 @@ def _fetch_licence(case, m, key: str, platform):
             state = str(getattr(licence, "status", "") or "").lower()
             if state in ("revoked", "expired", "void"):
                 continue
+            label = licence_label(licence) or m.source_name or m.name
             log = _pipeline_log(case, kind=QueryLog.Kind.LICENCE, resource_code=type_code,
-                                resource_name=str(getattr(licence, "name", "") or m.source_name)[:128],
+                                resource_name=label[:128],
                                 subject_kind=kind, subject_bidx=subject_bidx(kind, number),
                                 fields_requested=["licence"], fields_returned=["licence"], result_size=1)
             data = _licence_pdf(licence)
@@ -808,26 +854,32 @@ def _fetch_licence(case, m, key: str, platform):
             if data and data.startswith(b"%PDF-"):
                 content_type, ext = "application/pdf", "pdf"
             else:
-                data = json.dumps({"document": "电子证照", "identifier": identifier,
-                                   "name": str(getattr(licence, "name", "")), "case_number": case.number},
-                                  ensure_ascii=False, indent=2).encode()
+                issuer = getattr(licence, "issuer", None)
+                until = getattr(licence, "valid_until", None)
+                data = json.dumps({"document": "电子证照", "identifier": identifier, "name": label,
+                                   "number": str(getattr(licence, "number", "") or ""),
+                                   "issuer": str(getattr(issuer, "name", "") or ""),
+                                   "valid_until": until.isoformat() if until else None,
+                                   "verify": f"/licences/verify/{identifier}" if identifier else None,
+                                   "case_number": case.number}, ensure_ascii=False, indent=2).encode()
                 content_type, ext = "application/json", "json"
             log.result_bytes = len(data)
             log.save()
-            row = _attach(case, key, m.name, "licence", data, content_type, ext)
+            title = f"{label}（{identifier}）" if identifier else m.name
+            row = _attach(case, key, title, "licence", data, content_type, ext)
             return row, "ok", ""
     # No licence in the library (or no library yet): a shared resource that holds the licence's data.
-    backing = [r for r in DataResource.objects.select_related("provider").filter(status=ResourceStatus.PUBLISHED)
-               if type_code in (r.licence_types or [])]
+    backing = backing_resources(type_code)
     for resource in backing:
         row, reason, message = _serve_record(case, resource, key, m.name, platform, licence_type=type_code)
         if row is not None:
             return row, reason, message
     if lib is None and not backing:
         return None, "licence_library_unavailable", str(_("电子证照库尚未接入，暂不能调取“%(name)s”。") % {"name": m.source_name or m.name})
+    reason, message = licence_refusal(lib, candidates, type_code, m.source_name or m.name)
     if lib is not None and candidates:
         number_kind, number = candidates[-1]
         _pipeline_log(case, kind=QueryLog.Kind.LICENCE, resource_code=type_code, resource_name=m.source_name[:128],
                       subject_kind=number_kind, subject_bidx=subject_bidx(number_kind, number),
-                      outcome="licence_not_found", http_status=404).save()
-    return None, "licence_not_found", str(_("电子证照库中没有申请人有效的“%(name)s”。") % {"name": m.source_name or m.name})
+                      outcome=reason, http_status=404 if reason == "licence_not_found" else 403).save()
+    return None, reason, message

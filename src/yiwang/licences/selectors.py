@@ -68,13 +68,22 @@ def public_view(licence: Licence) -> dict:
     }
 
 
+def _held(holder_number: str, type_code: str) -> QuerySet[Licence]:
+    number = (holder_number or "").strip().upper()
+    return Licence.objects.select_related("type", "issuer").filter(
+        Q(holder_code_bidx=blind_index(number, "resident_id")) | Q(holder_code_bidx=blind_index(number, "uscc")),
+        type__code=type_code).order_by("-issued_at", "-id")
+
+
 def current_licence(holder_number: str, type_code: str) -> Licence | None:
     """The holder's newest licence of a type that is valid today (for reuse as a case material)."""
-    number = (holder_number or "").strip().upper()
-    candidates = Licence.objects.select_related("type", "issuer").filter(
-        Q(holder_code_bidx=blind_index(number, "resident_id")) | Q(holder_code_bidx=blind_index(number, "uscc")),
-        type__code=type_code, status=Licence.Status.VALID).order_by("-issued_at")
-    for licence in candidates:
+    for licence in _held(holder_number, type_code).filter(status=Licence.Status.VALID):
         if licence.state() == "valid":
             return licence
     return None
+
+
+def newest_licence(holder_number: str, type_code: str) -> Licence | None:
+    """The holder's newest licence of a type in any state (valid, revoked or expired): tells why
+    :func:`current_licence` found none."""
+    return _held(holder_number, type_code).first()

@@ -3,9 +3,12 @@ verification, the holder's wallet (我的证照), showing a licence by QR, and t
 
 from __future__ import annotations
 
+import logging
+
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -13,6 +16,7 @@ from . import identifier as ident
 from . import selectors, services, signing
 
 MAX_PDF = 10 * 1024 * 1024
+logger = logging.getLogger("yiwang.licences")
 
 
 def _wants_json(request) -> bool:
@@ -55,16 +59,39 @@ def verify_upload(request):
             status = 400
         else:
             check = signing.verify_pdf(upload.read())
-            context["check"] = check
             licence = selectors.by_identifier(check.identifier) if check.identifier else None
+            if check.ok:
+                check = _library_check(check, licence)
+            context["check"] = check
             context["result"] = selectors.public_view(licence) if licence else None
             status = 200 if check.ok else 422
+            if not check.ok:
+                from yiwang.core.context import current
+
+                logger.warning("licence file refused: %s identifier=%s size=%d request=%s", check.code,
+                               check.identifier[:120] or "-", upload.size, current.get().request_id or "-")
         if _wants_json(request):
             check = context.get("check")
             return JsonResponse({"ok": bool(check and check.ok), "code": check.code if check else "missing_file",
                                  "message": str(check.message if check else context.get("error")),
                                  "licence": context.get("result")}, status=status)
     return render(request, "licences/verify_upload.html", context, status=status)
+
+
+def _library_check(check: signing.PdfCheck, licence) -> signing.PdfCheck:
+    """An intact file is still refused when the library does not hold its licence as valid today."""
+    if licence is None:
+        return signing.PdfCheck(False, "licence_unknown", _("签名完好，但证照库中没有该证照，不能作为电子证照使用。"),
+                                check.identifier)
+    state = licence.state()
+    if state == "revoked":
+        at = timezone.localtime(licence.revoked_at).date().isoformat() if licence.revoked_at else ""
+        return signing.PdfCheck(False, "licence_revoked", _("签名完好，但该证照已于 %(at)s 注销：%(reason)s") % {
+            "at": at, "reason": licence.revoke_reason or "-"}, check.identifier)
+    if state == "expired":
+        return signing.PdfCheck(False, "licence_expired", _("签名完好，但该证照已于 %(at)s 过期。") % {
+            "at": licence.valid_until.isoformat()}, check.identifier)
+    return check
 
 
 def wallet(request):

@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand
 
 
 class Command(BaseCommand):
-    help = "Flag overdue sharing requests (run daily)."
+    help = "Flag overdue sharing requests (the periodic beat does it daily at 01:00)."
 
     def handle(self, *args, **options):
         from yiwang.exchange.services import flag_overdue_requests
