@@ -65,9 +65,26 @@ def test_operator_dispatches_a_call_with_the_suggestion(page, live_world):
     violations = run_axe(page)
     assert not violations, format_violations("the order page", violations)
 
+    # the map: Leaflet from the site's own static files, vector outlines only, nothing fetched from
+    # anywhere else (no online tiles: the page works offline)
+    from urllib.parse import urlsplit
+
+    from yiwang.grid import selectors as grid_selectors
+
+    own = urlsplit(page.url).netloc
+    elsewhere: list[str] = []
+    page.on("request", lambda req: elsewhere.append(req.url)
+            if urlsplit(req.url).scheme in ("http", "https") and urlsplit(req.url).netloc != own else None)
     page.goto("/grid/map/")
-    expect(page.get_by_test_id("map")).to_have_attribute("data-grids", "50", timeout=15_000)
-    expect(page.get_by_test_id("map")).to_have_attribute("data-orders-drawn", "1")
+    map_el = page.get_by_test_id("map")
+    expect(map_el).to_have_attribute("data-grids", "50", timeout=15_000)
+    expect(map_el).to_have_attribute("data-orders-drawn", "1")
+    expect(map_el).to_have_attribute("data-outline", str(len(grid_selectors.district_outline()["coordinates"])))
+    expect(map_el).to_have_attribute("data-street-outlines", "7")
+    assert page.locator("#map .leaflet-tile, #map img.leaflet-tile").count() == 0
+    assert page.evaluate("() => typeof L !== 'undefined' && L.version") == "1.9.4"  # the npm package, served locally
+    assert page.locator("#map canvas").count() >= 1  # the vector layers, drawn
+    assert not elsewhere, f"the map fetched from elsewhere: {elsewhere}"
 
 
 def test_grid_worker_reports_from_a_phone(new_context, live_world, tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 
 import pytest
 
@@ -124,3 +125,42 @@ def test_every_role_against_the_grid_api_and_pages(role_world, role):
                                                     else 403)
     r = web.post("/grid/report/", {"text": "滨江花园东门井盖缺失", "lat": "32.06", "lng": "118.81"})
     assert r.status_code == (302 if role in ("anonymous", "grid_worker") else 403)
+
+
+# -- the map works offline: no tile server anywhere ------------------------------------------------
+TILE_URL = (r"tileLayer|\{z\}|\{s\}\.|tile\.openstreetmap|openstreetmap\.org|tianditu|amap\.com|autonavi|mapbox"
+            r"|arcgisonline|maps\.googleapis|bdimg|map\.baidu")
+
+
+def test_no_tile_url_anywhere_in_the_source():
+    import re
+    from pathlib import Path
+
+    src = Path(__file__).resolve().parents[2] / "src" / "yiwang"
+    hits = [f"{p.relative_to(src)}:{n}" for p in src.rglob("*") if p.suffix in (".html", ".js", ".py", ".css")
+            for n, line in enumerate(p.read_text(encoding="utf-8", errors="replace").splitlines(), 1)
+            if re.search(TILE_URL, line, re.I) and "TILE_URL" not in line]
+    assert not hits, f"online map tiles referenced: {hits}"
+
+
+def test_the_map_page_loads_leaflet_locally_and_may_fetch_nothing_elsewhere(district, make_staff):
+    from django.test import Client
+
+    op = make_staff("supervisor", district.depts["YX-ZWB"])
+    c = Client()
+    c.force_login(op, backend="yiwang.accounts.backends.IdentityBackend")
+    session = c.session
+    session["otp_device_id"] = op.device.persistent_id
+    session.save()
+    r = c.get("/grid/map/")
+    assert r.status_code == 200
+    page = r.content.decode()
+    assert "/static/vendor/leaflet/leaflet.js" in page and "/static/vendor/leaflet/leaflet.css" in page
+    assert "//" not in "".join(re.findall(r'(?:src|href)="([^"]*leaflet[^"]*)"', page))  # same origin
+    csp = r["Content-Security-Policy"]
+    directives = {d.split()[0]: d.split()[1:] for d in csp.split(";") if d.strip()}
+    assert directives["img-src"] == ["'self'", "data:"] and directives["connect-src"] == ["'self'"]
+    # the outlines the map draws come from the grids themselves
+    fc = c.get("/api/v1/grid/grids").json()
+    assert fc["district_outline"]["coordinates"] and set(fc["street_outlines"]) == {
+        s.code for s in district.streets}

@@ -140,6 +140,17 @@ def test_loading_the_history_writes_consistent_orders(people):
         assert o.attachments.filter(kind=Attachment.Kind.FIX).exists(), o.number
     for o in orders.filter(is_anonymous=True):
         assert o.caller_phone == "" and SealedReporter.objects.filter(order=o).exists()
+    # merged duplicates: joined an order still open at the time, and closed with it (a close event)
+    dups = list(orders.filter(merged_into__isnull=False).select_related("merged_into"))
+    for d in dups:
+        master = d.merged_into
+        assert master.closed_at is None or master.closed_at > d.created_at, d.number
+        assert (d.status == Status.CLOSED) == (master.status == Status.CLOSED), d.number
+        if d.status == Status.CLOSED:
+            assert list(d.events.values_list("action", flat=True))[-2:] == ["merge", "close"]
+            assert d.closed_at == master.closed_at and d.reply_text == master.reply_text
+        if d.channel == "grid":
+            assert master.channel == "grid", d.number
     for o in orders.filter(status=Status.CLOSED, dispatch_count__gt=0)[:50]:
         actions = list(o.events.values_list("action", flat=True))
         assert actions[0] == "create" and "dispatch" in actions and actions[-1] == "close", actions

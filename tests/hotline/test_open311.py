@@ -25,11 +25,45 @@ def schema(name: str):
     return json.loads((STANDARDS / name).read_text())
 
 
+RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
+#: The specification's error body: a list of {code, description}, the HTTP status in code.
+ERRORS_SCHEMA = {"type": "array", "minItems": 1, "items": {
+    "type": "object", "required": ["code", "description"], "additionalProperties": False,
+    "properties": {"code": {"type": "integer"}, "description": {"type": "string", "minLength": 1}}}}
+
+
+def format_checker():
+    """jsonschema checks "date-time" and "uri" only with optional packages that are not installed,
+    and silently passes them otherwise: check both here, strictly (RFC 3339 with an offset; an
+    absolute URI)."""
+    from datetime import datetime
+    from urllib.parse import urlsplit
+
+    from jsonschema import FormatChecker
+
+    checker = FormatChecker()
+
+    @checker.checks("date-time", raises=ValueError)
+    def _date_time(value):
+        if not isinstance(value, str):
+            return True
+        return bool(RFC3339.match(value)) and datetime.fromisoformat(value.replace("Z", "+00:00")) is not None
+
+    @checker.checks("uri", raises=ValueError)
+    def _uri(value):
+        if not isinstance(value, str):
+            return True
+        parts = urlsplit(value)
+        return bool(parts.scheme and parts.netloc) and not any(c.isspace() for c in value)
+
+    return checker
+
+
 @pytest.fixture(scope="module")
 def validators():
     if not STANDARDS.exists():
         pytest.skip(f"{STANDARDS} not found (the shared standards directory)")
-    from jsonschema import Draft202012Validator, FormatChecker
+    from jsonschema import Draft202012Validator
     from referencing import Registry, Resource
     from referencing.jsonschema import DRAFT202012
 
@@ -37,15 +71,76 @@ def validators():
     registry = Registry().with_resources(
         [(n, Resource.from_contents(schema(n), default_specification=DRAFT202012)) for n in names])
     swagger = schema("swagger.json")["definitions"]
-    out = {n: Draft202012Validator(schema(n), registry=registry, format_checker=FormatChecker()) for n in names}
+    checker = format_checker()
+    out = {n: Draft202012Validator(schema(n), registry=registry, format_checker=checker) for n in names}
     for d in ("RequestResponse", "TokenResponse"):
-        out[d] = Draft202012Validator({"type": "array", "items": swagger[d]}, format_checker=FormatChecker())
+        out[d] = Draft202012Validator({"type": "array", "items": swagger[d]}, format_checker=checker)
+    out["errors"] = Draft202012Validator(ERRORS_SCHEMA, format_checker=checker)
     return out
 
 
 def valid(validators, name, data):
+    # The shared schemas leave out "type": "object" on their items (and put minItems inside items,
+    # where it means nothing): a list of strings would pass them. Check the shape here.
+    if name in ("requests.json", "services.json", "RequestResponse", "TokenResponse", "errors"):
+        assert isinstance(data, list) and all(isinstance(x, dict) for x in data), f"{name}: not a list of objects"
+    else:
+        assert isinstance(data, dict), f"{name}: not an object"
     errors = sorted(validators[name].iter_errors(data), key=lambda e: list(e.path))
     assert not errors, f"{name}: " + "; ".join(f"{list(e.path)}: {e.message}" for e in errors)
+
+
+def _types(prop: dict) -> set[str]:
+    if "anyOf" in prop:
+        return {t for p in prop["anyOf"] for t in _types(p)}
+    t = prop.get("type", "string")
+    return set(t) if isinstance(t, list) else {t}
+
+
+def from_xml(el, item_schema: dict) -> dict:
+    """An XML element as the JSON object the schema describes: each child by its schema type (an
+    empty element is null where null is allowed), nested lists by their item schemas."""
+    props = item_schema.get("properties", {})
+    out = {}
+    for child in el:
+        assert child.tag in props, f"<{child.tag}> is not in the schema"
+        prop, text = props[child.tag], child.text
+        types = _types(prop)
+        if "array" in types:
+            out[child.tag] = [from_xml(c, prop["items"]) if len(c) or "properties" in prop["items"] else c.text
+                              for c in child]
+        elif text is None or text == "":
+            out[child.tag] = None if "null" in types else ""
+        elif "boolean" in types:
+            assert text in ("true", "false"), f"<{child.tag}>{text}: not an XML boolean"
+            out[child.tag] = text == "true"
+        elif "integer" in types:
+            out[child.tag] = int(text)
+        elif "number" in types:
+            out[child.tag] = float(text)
+        else:
+            out[child.tag] = text
+    return out
+
+
+def xml_matches_json(c, path: str, validators, name: str, root: str, item: str | None = None):
+    """GET the XML and the JSON of one resource: the XML has the specification's root and item
+    elements, validates (read by the schema's types) against the same schema, and says the same."""
+    rj, rx = c.get(path + ".json"), c.get(path + ".xml")
+    assert rj.status_code == rx.status_code == 200, (rj.content, rx.content)
+    assert rx["Content-Type"] == "text/xml; charset=utf-8" and rj["Content-Type"] == "application/json; charset=utf-8"
+    assert rx.content.startswith(b'<?xml version="1.0" encoding="utf-8"?>')
+    el = ET.fromstring(rx.content)
+    assert el.tag == root
+    if item is None:
+        doc = from_xml(el, schema(name))
+    else:
+        item_schema = schema({"requests.json": "request.json", "services.json": "service.json"}[name])
+        assert [child.tag for child in el] == [item] * len(el)
+        doc = [from_xml(child, item_schema) for child in el]
+    valid(validators, name, doc)
+    assert doc == rj.json()
+    return doc
 
 
 @pytest.fixture
@@ -224,3 +319,104 @@ def test_unknown_paths_formats_and_methods(world):
     r = c.post("/open311/v2/services.json")
     assert r.status_code == 405 and r["Allow"] == "GET"
     assert c.get("/open311/v2/tokens/nope.json").status_code == 404
+
+
+def test_the_schema_check_itself_catches_bad_dates_urls_and_shapes(validators):
+    good = {"service_request_id": "GD2026112100001", "status": "open", "service_code": "CG05",
+            "requested_datetime": "2026-11-21T09:30:00+08:00", "media_url": "https://example.org/a.jpg"}
+    valid(validators, "requests.json", [good])
+    for bad in ({"requested_datetime": "yesterday"}, {"requested_datetime": "2026-11-21 09:30"},
+                {"updated_datetime": "2026-11-21T09:30:00"}, {"media_url": "not a url"},
+                {"service_request_id": 42}, {"status": "pending"}, {"lat": "32.06"}):
+        assert not validators["requests.json"].is_valid([{**good, **bad}]), bad
+    with pytest.raises(AssertionError):
+        valid(validators, "requests.json", ["GD2026112100001"])  # the shared schema alone lets this pass
+
+
+def test_every_resource_says_the_same_in_xml_and_json(world, validators):
+    c = Client()
+    number = post(GOOD).json()[0]["service_request_id"]
+    services.dispatch(world.operator, number, department="YX-CG", category="CG05")
+    closed = post({**GOOD, "description": "新港大道路灯不亮", "media_url": "https://example.org/lamp.jpg"}).json()
+    closed = closed[0]["service_request_id"]
+    services.dispatch(world.operator, closed, department="YX-CG", category="CG05")
+    services.accept(world.cg, closed)
+    services.reply(world.cg, closed, "已更换灯具。")
+    services.callback(world.operator, closed, result="satisfied")
+
+    services_doc = xml_matches_json(c, "/open311/v2/services", validators, "services.json", "services", "service")
+    assert {s["service_code"] for s in services_doc} >= {"CG05", "JS02"}
+    definition = xml_matches_json(c, "/open311/v2/services/CG05", validators, "service-definition.json",
+                                  "service_definition")
+    assert definition["attributes"][0]["values"][0] == {"key": "complaint", "name": "投诉"}
+    listed = xml_matches_json(c, "/open311/v2/requests", validators, "requests.json", "service_requests",
+                              "request")
+    assert {r["service_request_id"]: r["status"] for r in listed} == {number: "open", closed: "closed"}
+    for n in (number, closed):
+        one = xml_matches_json(c, f"/open311/v2/requests/{n}", validators, "requests.json", "service_requests",
+                               "request")
+        assert len(one) == 1 and one[0]["service_request_id"] == n
+        assert all(W3C.match(one[0][k]) for k in ("requested_datetime", "updated_datetime", "expected_datetime"))
+    assert one[0]["media_url"] == "https://example.org/lamp.jpg"
+    token = WorkOrder.objects.get(number=number).open311_token
+    r = c.get(f"/open311/v2/tokens/{token}.xml")
+    root = ET.fromstring(r.content)
+    assert root.tag == "service_requests" and root.find("request/token").text == token
+    assert root.find("request/service_request_id").text == number
+
+
+def test_post_answers_in_the_format_asked_and_both_validate(world, validators):
+    rj = post(GOOD, "json")
+    valid(validators, "RequestResponse", rj.json())
+    rx = post({**GOOD, "description": "井盖丢了"}, "xml")
+    root = ET.fromstring(rx.content)
+    assert root.tag == "service_requests" and [c.tag for c in root] == ["request"]
+    doc = [{c.tag: c.text for c in root.find("request")}]
+    valid(validators, "RequestResponse", doc)
+    assert set(doc[0]) == set(rj.json()[0]) == {"service_request_id", "token", "service_notice"}
+
+
+@pytest.mark.parametrize("method,path,data,status", [
+    ("post", "/open311/v2/requests.{f}", {**GOOD, "api_key": ""}, 403),
+    ("post", "/open311/v2/requests.{f}", {**GOOD, "lat": "", "long": ""}, 400),
+    ("post", "/open311/v2/requests.{f}", {**GOOD, "description": "x" * 4001}, 400),
+    ("post", "/open311/v2/requests.{f}", {**GOOD, "address_id": "nowhere", "lat": "", "long": ""}, 400),
+    ("get", "/open311/v2/requests.{f}", {"jurisdiction_id": "110000"}, 404),
+    ("get", "/open311/v2/requests.{f}", {"end_date": "2026-13-45T00:00:00Z"}, 400),
+    ("get", "/open311/v2/requests/GD0000.{f}", {}, 404),
+    ("get", "/open311/v2/services/NOPE.{f}", {}, 404),
+    ("get", "/open311/v2/tokens/nope.{f}", {}, 404),
+    ("put", "/open311/v2/requests.{f}", {}, 405),
+    ("get", "/open311/v2/nowhere.{f}", {}, 404),
+])
+def test_errors_are_the_specifications_body_in_the_format_asked(world, validators, method, path, data, status):
+    c = Client()
+    for fmt in ("json", "xml"):
+        url = path.format(f=fmt)
+        r = getattr(c, method)(url, data) if method != "put" else c.put(url)
+        assert r.status_code == status, (url, r.content)
+        if fmt == "json":
+            assert r["Content-Type"] == "application/json; charset=utf-8"
+            valid(validators, "errors", r.json())
+            assert r.json()[0]["code"] == status
+        else:
+            assert r["Content-Type"] == "text/xml; charset=utf-8"
+            root = ET.fromstring(r.content)
+            assert root.tag == "errors" and [e.tag for e in root] == ["error"]
+            assert [c.tag for c in root[0]] == ["code", "description"]
+            assert root[0].find("code").text == str(status) and root[0].find("description").text
+    assert not WorkOrder.objects.exists()
+
+
+def test_an_unexpected_failure_is_a_general_service_error_not_a_bare_500(world, monkeypatch):
+    from yiwang.hotline import open311
+
+    def broken():
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(open311, "public_categories", broken)
+    r = Client().get("/open311/v2/services.json")
+    assert r.status_code == 500 and r.json() == [
+        {"code": 500, "description": "general service error: the request could not be processed"}]
+    r = Client().get("/open311/v2/services.xml")
+    assert r.status_code == 500 and ET.fromstring(r.content).find("error/code").text == "500"

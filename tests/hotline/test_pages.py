@@ -103,6 +103,7 @@ def test_department_accepts_and_replies_on_the_order_page(people):
     r = op.post(f"/hotline/orders/{order.number}/act/", {"action": "callback", "result": "satisfied", "resolved": "yes"})
     assert r.status_code == 302 and WorkOrder.objects.get(pk=order.pk).status == Status.CLOSED
     history = html(op.get(f"/hotline/orders/{order.number}/"))
+    assert '<dd data-testid="satisfaction">满意</dd>' in history  # the label, not the code
     assert [a for a in re.findall(r'data-action="(\w+)"', history)] == ["create", "dispatch", "accept", "reply",
                                                                          "callback", "close"]
 
@@ -279,3 +280,175 @@ def test_every_role_against_every_hotline_page(role_world, role):
     if role == "anonymous":
         assert c.get("/hotline/console/")["Location"].startswith("/accounts/login/staff/")
         assert c.get("/hotline/report/")["Location"].startswith("/accounts/login/")
+
+
+# -- bad input on the pages: a 400/403/409 page with the precise message, never a 500 ------------
+def test_portal_refuses_no_text_a_place_outside_and_an_oversized_photo(people, settings):
+    c = signed_in(people.users.citizen)
+    base = {"kind": "complaint", "callback_preference": "sms"}
+    r = c.post("/hotline/report/", {**base, "text": "  "})
+    assert r.status_code == 400 and "请填写诉求内容" in html(r)
+    r = c.post("/hotline/report/", {**base, "text": "路灯坏了", "lat": "31.23", "lng": "121.47"})
+    assert r.status_code == 400 and "不在本区范围内" in html(r)
+    r = c.post("/hotline/report/", {**base, "text": "路灯坏了", "lat": "north", "lng": "118.81"})
+    assert r.status_code == 400 and "请输入数字" in html(r)
+    settings.HOTLINE_PHOTO_MAX_BYTES = 5000
+    r = c.post("/hotline/report/", {**base, "text": "路灯坏了", **INSIDE,
+                                     "photos": [SimpleUploadedFile("big.jpg", jpeg(9000), content_type="image/jpeg")]})
+    assert r.status_code == 400 and "照片“big.jpg”超过 4.88 KB，请压缩后再上传。" in html(r)
+    r = c.post("/hotline/report/", {**base, "text": "路灯坏了", **INSIDE,
+                                     "photos": [SimpleUploadedFile("x.jpg", b"MZ\x90\x00 not an image")]})
+    assert r.status_code == 400 and "不是 JPG、PNG 或 WebP 照片" in html(r)
+    assert not WorkOrder.objects.exists()
+
+
+def test_forged_moves_on_the_order_page(people):
+    order = services.create_order(people.citizen, channel="web", kind="complaint", text="路灯不亮", **INSIDE)
+    n = order.number
+    citizen, cg, op = signed_in(people.users.citizen), signed_in(people.users.cg), signed_in(people.users.operator)
+    r = citizen.post(f"/hotline/orders/{n}/act/", {"action": "dispatch", "department": "YX-CG", "category": "CG05"})
+    assert r.status_code == 403 and "只有 12345 话务员或督查人员可以派单" in html(r)
+    r = op.post(f"/hotline/orders/{n}/act/", {"action": "close"})
+    assert r.status_code == 400 and "未知的操作" in html(r)
+    r = op.post(f"/hotline/orders/{n}/act/", {"action": "callback", "result": "satisfied"})
+    assert r.status_code == 409 and "不能执行“回访”" in html(r)
+    services.dispatch(people.operator, n, department="YX-CG", category="CG05")
+    r = cg.post(f"/hotline/orders/{n}/act/", {"action": "reply", "text": "已修复"})  # not accepted yet
+    assert r.status_code == 409 and "不能执行“答复”" in html(r)
+    r = cg.post(f"/hotline/orders/{n}/act/", {"action": "conclude", "note": "办结"})
+    assert r.status_code == 403
+    r = cg.post(f"/hotline/orders/{n}/act/", {"action": "request_extension", "days": "ten", "reason": "x"})
+    assert r.status_code == 400 and "延期天数应为整数" in html(r)
+    assert WorkOrder.objects.get(pk=order.pk).status == Status.DISPATCHED
+
+
+def test_a_nul_character_in_a_multipart_form_is_a_400_not_a_database_error(people):
+    order = services.create_order(people.operator, channel="phone", kind="complaint", text="路灯不亮",
+                                  caller_phone="13800000000", **INSIDE)
+    services.dispatch(people.operator, order.number, department="YX-CG", category="CG05")
+    services.accept(people.cg, order.number)
+    c = signed_in(people.users.cg)
+    r = c.post(f"/hotline/orders/{order.number}/act/", {"action": "reply", "text": "已修复\x00路灯",
+                                                         "fix_photos": [SimpleUploadedFile("f.jpg", jpeg())]})
+    assert r.status_code == 400 and "NUL" in html(r)
+    assert WorkOrder.objects.get(pk=order.pk).status == Status.IN_PROGRESS
+    from urllib.parse import urlencode
+
+    services.ensure_demo_open311_client()
+    fields = {"api_key": services.DEMO_OPEN311_KEY, "service_code": "CG05", "description": "路灯\x00不亮",
+              "lat": "32.06", "long": "118.81"}
+    for body, content_type in ((fields, None), (urlencode(fields), "application/x-www-form-urlencoded")):
+        kw = {"content_type": content_type} if content_type else {}
+        for fmt in ("json", "xml"):
+            r = Client().post(f"/open311/v2/requests.{fmt}", body, **kw)
+            assert r.status_code == 400 and r["Content-Type"].startswith("application/json" if fmt == "json"
+                                                                          else "text/xml")
+            assert "NUL" in (r.json()[0]["description"] if fmt == "json" else r.content.decode())
+    assert not WorkOrder.objects.filter(channel="open311").exists()
+    with pytest.raises(Exception) as e:
+        services.create_order(people.citizen, channel="web", kind="complaint", text="路灯\x00不亮", **INSIDE)
+    assert getattr(e.value, "code", "") == "invalid_characters"
+
+
+def test_a_grid_incident_is_replied_on_the_page_only_with_a_fix_photo(people):
+    order = services.create_order(people.worker, channel="grid", kind="report", text="滨江花园东门井盖缺失",
+                                  photos=[("scene.jpg", jpeg())], **INSIDE)
+    services.dispatch(people.operator, order.number, department="YX-ZJ", category="JS02")
+    services.accept(people.zj, order.number)
+    c = signed_in(people.users.zj)
+    page = html(c.get(f"/hotline/orders/{order.number}/"))
+    assert "（网格事件必须上传）" in page
+    r = c.post(f"/hotline/orders/{order.number}/act/", {"action": "reply", "text": "已补装井盖"})
+    assert r.status_code == 400 and "网格事件办结需要上传整改后的现场照片" in html(r)
+    assert WorkOrder.objects.get(pk=order.pk).status == Status.IN_PROGRESS
+    r = c.post(f"/hotline/orders/{order.number}/act/", {"action": "reply", "text": "已补装井盖", "resolved": "yes",
+                                                         "fix_photos": [SimpleUploadedFile("fixed.jpg", jpeg())]})
+    assert r.status_code == 302
+    order.refresh_from_db()
+    assert order.status == Status.REPLIED and order.attachments.filter(kind="fix").count() == 1
+
+
+# -- analytics: hot topics with their trend, volumes by category / department / grid, heat by grid --
+def test_analytics_figures(people, api):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from yiwang.accounts.services import issue_token
+
+    def order(text, lat, lng, dept=None, cat=None, days_ago=0):
+        o = services.create_order(people.operator, channel="phone", kind="complaint", text=text, lat=lat, lng=lng,
+                                  caller_phone="13800000000")
+        if dept:
+            services.dispatch(people.operator, o.number, department=dept, category=cat)
+        if days_ago:
+            WorkOrder.objects.filter(pk=o.pk).update(created_at=timezone.now() - timedelta(days=days_ago))
+        return o
+
+    bikes = "共享单车乱停放，堵住了人行道"
+    for _ in range(3):
+        order(bikes, 32.06, 118.81, "YX-CG", "CG03")  # 滨江社区北片
+    order(bikes, 32.06, 118.81, "YX-CG", "CG03", days_ago=7)  # last week, once
+    for _ in range(2):
+        order("工地夜间施工噪音扰民", 32.04, 118.81, "YX-STHJ", "HB01")  # 滨江社区南片
+    order("垃圾", 32.06, 118.81)  # not yet classified
+
+    t = issue_token(people.users.supervisor)[0]
+    hot = api.get("/api/v1/hotline/analytics/hot-topics", token=t).json()
+    topics = {x["keyword"]: x for x in hot["topics"]}
+    assert topics["共享单车"] == {"keyword": "共享单车", "count": 3, "previous": 1, "change": 2, "trend": "up"}
+    assert topics["夜间施工"]["trend"] == "new" and topics["夜间施工"]["count"] == 2
+    assert "垃圾" not in topics  # once is not a topic
+
+    by_cat = api.get("/api/v1/hotline/analytics/volumes", token=t, by="category").json()
+    assert [(i["code"], i["total"], i["open"]) for i in by_cat["items"]][:2] == [("CG03", 4, 4), ("HB01", 2, 2)]
+    assert by_cat["total"] == 7 and by_cat["items"][-1]["name"] == "（未确定）"
+    by_dept = {i["code"]: i["total"] for i in api.get("/api/v1/hotline/analytics/volumes", token=t,
+                                                      by="department").json()["items"]}
+    assert by_dept == {"YX-CG": 4, "YX-STHJ": 2, None: 1}
+    by_grid = {i["code"]: i["total"] for i in api.get("/api/v1/hotline/analytics/volumes", token=t,
+                                                      by="grid").json()["items"]}
+    assert by_grid == {"329002001001-01": 5, "329002001001-02": 2}
+    heat = api.get("/api/v1/hotline/analytics/heat", token=t).json()
+    cells = {f["properties"]["code"]: f["properties"] for f in heat["features"]}
+    assert heat["type"] == "FeatureCollection" and len(cells) == 50 and heat["max"] == 5
+    assert cells["329002001001-01"]["intensity"] == 1.0 and cells["329002001001-02"]["intensity"] == 0.4
+    assert cells["329002002001-01"]["count"] == 0
+    r = api.get("/api/v1/hotline/analytics/volumes", token=t, by="weather")
+    assert r.status_code == 422 and r.json()["code"] == "dimension_invalid"
+    r = api.get("/api/v1/hotline/analytics/volumes", token=t, start="2026-02-01", end="2026-01-01")
+    assert r.status_code == 422 and r.json()["code"] == "date_range_invalid"
+    r = api.get("/api/v1/hotline/analytics/heat", token=t, start="not-a-date")
+    assert r.status_code == 422 and r.json()["code"] == "validation_error"
+
+
+def test_every_channel_files_an_order(people, api):
+    """Phone (the console), the web and mobile portal, the mini-program's API, the grid page,
+    Open311, and 差评 from the ratings system: one kind of work order."""
+    from yiwang.accounts.services import issue_token
+
+    c = signed_in(people.users.citizen)
+    ua = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile/15E148 Safari/604.1"
+    r = c.post("/hotline/report/", {"kind": "help", "text": "家门口路灯不亮", "callback_preference": "sms", **INSIDE},
+               HTTP_USER_AGENT=ua)
+    assert r.status_code == 302
+    r = c.post("/hotline/report/", {"kind": "suggestion", "text": "建议滨江路增设公交站", "callback_preference": "none"})
+    assert r.status_code == 302
+    r = api.post("/api/v1/hotline/orders", {"kind": "complaint", "text": "噪音扰民", **INSIDE},
+                 token=issue_token(people.users.citizen)[0])
+    assert r.status_code == 201
+    services.ensure_demo_open311_client()
+    r = Client().post("/open311/v2/requests.json", {"api_key": services.DEMO_OPEN311_KEY, "service_code": "CG05",
+                                                    "description": "路灯不亮", "lat": "32.06", "long": "118.81"})
+    assert r.status_code == 200
+    assert signed_in(people.users.operator).post("/hotline/console/", {**CALL, "intent": "register"}).status_code == 302
+    r = signed_in(people.users.worker).post("/grid/report/", {"text": "井盖缺失", **INSIDE})
+    assert r.status_code == 302
+    rated = services.create_order(None, channel="rating", kind="complaint", text="窗口工作人员态度差（差评转办）")
+    assert rated.status == Status.NEW
+    from yiwang.core.errors import PermissionDeniedError
+
+    with pytest.raises(PermissionDeniedError):
+        services.create_order(people.citizen, channel="rating", kind="complaint", text="冒充差评")
+    assert sorted(WorkOrder.objects.values_list("channel", flat=True)) == sorted(
+        ["mobile", "web", "api", "open311", "phone", "grid", "rating"])

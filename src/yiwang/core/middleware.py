@@ -68,6 +68,11 @@ class RejectNulMiddleware:
                     return JsonResponse({"code": "invalid_characters", "message": message,
                                          "fields": {where or "_": [message]}}, status=422)
                 return JsonResponse({"code": "invalid_characters", "message": message, "fields": {}}, status=400)
+            if request.path.startswith("/open311/"):
+                from yiwang.hotline.open311 import error  # the channel's own error body (GeoReport v2)
+
+                fmt = "json" if request.path.split("?")[0].endswith(".json") else "xml"
+                return error(fmt, 400, "the request contains a NUL control character")
             return render(request, "400.html", {"message": message}, status=400)
         return self.get_response(request)
 

@@ -85,6 +85,7 @@ class OrderOut(Schema):
     reply_resolved: bool | None
     return_reason: str | None
     satisfaction: str | None
+    satisfaction_label: str | None
     reopen_count: int
     escalation_level: int
     extension_days: int

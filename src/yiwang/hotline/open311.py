@@ -250,7 +250,10 @@ def _request(o: WorkOrder) -> dict:
 
 
 def _parse_date(value: str, name: str) -> datetime:
-    dt = parse_datetime(value.strip().replace(" ", "+")) if value else None
+    try:  # parse_datetime raises on a well-formed but impossible date (month 13)
+        dt = parse_datetime(value.strip().replace(" ", "+")) if value else None
+    except ValueError:
+        dt = None
     if dt is None:
         raise Open311Error(400, f"{name} must be a W3C date-time such as 2026-11-21T09:30:00+08:00")
     if timezone.is_naive(dt):

@@ -25,7 +25,7 @@ from yiwang.core.identity import mask_phone
 from yiwang.core.workdays import working_days_between
 
 from . import text as textmod
-from .models import ACTION_LABELS, Attachment, Extension, Status, WorkOrder
+from .models import ACTION_LABELS, Attachment, Callback, Extension, Status, WorkOrder
 
 ALL_ORDERS_ROLES = {Role.HOTLINE_OPERATOR, Role.SUPERVISOR, Role.PLATFORM_ADMIN}
 DEPARTMENT_ROLES = {Role.HANDLER, Role.DEPT_HEAD}
@@ -173,6 +173,7 @@ def order_detail(order: WorkOrder, actor: Actor) -> dict:
         "reply_resolved": order.reply_resolved,
         "return_reason": order.return_reason or None if staff else None,
         "satisfaction": order.satisfaction or None,
+        "satisfaction_label": str(dict(Callback.Result.choices).get(order.satisfaction, order.satisfaction)) or None,
         "reopen_count": order.reopen_count,
         "escalation_level": order.escalation_level,
         "extension_days": order.extension_days,

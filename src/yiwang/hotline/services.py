@@ -92,8 +92,17 @@ def _require(cond: bool, message=None, code: str = "action_forbidden") -> None:
         raise PermissionDeniedError(message or _("您的角色无权对该工单执行此操作。"), code=code)
 
 
+def _no_nul(value: str, field: str) -> None:
+    """PostgreSQL cannot store NUL; multipart bodies reach the services without the middleware's
+    check, so refuse it here with a precise error rather than a 500 at the INSERT."""
+    if "\x00" in value:
+        message = _("请求中含有不允许的控制字符（NUL）。")
+        raise ValidationFailed(message, code="invalid_characters", fields={field: [message]})
+
+
 def _need_text(value: str | None, field: str, message, *, limit: int = MAX_REASON) -> str:
     value = (value or "").strip()
+    _no_nul(value, field)
     if not value:
         raise ValidationFailed(message, code=f"{field}_required", fields={field: [message]})
     if len(value) > limit:
@@ -107,8 +116,33 @@ def _is_lead(actor: Actor | None, order: WorkOrder) -> bool:
             and actor.department_id == order.lead_department_id)
 
 
+class _SystemActor:
+    """The platform itself in the audit trail (a consequence of someone else's action)."""
+
+    pk = None
+    display_name = "系统"
+
+    def __str__(self) -> str:
+        return self.display_name
+
+
 def _event(order: WorkOrder, action: str, from_status: str, actor: Actor | None, note: str = "",
            data: dict | None = None, *, sealed: bool = False) -> Event:
+    """One history event and its audit event.
+
+    On an anonymous report, whatever its reporter does is sealed (no account, name, role, address
+    or request id anywhere), and so is what follows from it (a reopen, a close): the request's
+    context would otherwise name the reporter in the audit trail, which supervisors and
+    department heads read. A consequence of an applicant's action on any order is the system's,
+    not theirs (closing merged duplicates must not carry one caller's name into another's order).
+    """
+    from yiwang.core.context import current
+
+    ctx = current.get()
+    if order.is_anonymous and actor is not None and actor.role in APPLICANT_ROLES:
+        sealed, actor = True, None
+    by_applicant = actor is None and ctx.role in APPLICANT_ROLES
+    untraceable = sealed or (by_applicant and order.is_anonymous)
     dept = actor.assignment.department if actor is not None and actor.department_id else None
     if sealed:
         label, user, role = ANONYMOUS_LABEL, None, "reporter"
@@ -119,10 +153,16 @@ def _event(order: WorkOrder, action: str, from_status: str, actor: Actor | None,
     event = Event.objects.create(order=order, action=action, from_status=from_status, to_status=order.status,
                                  actor=user, actor_label=label[:128], role=role, department=dept,
                                  note=(note or "")[:4000], data=data or {})
+    who: dict = {}
+    if sealed:
+        who = {"actor": _SealedActor(), "role": "reporter", "department": ""}
+    elif by_applicant:
+        who = {"actor": _SystemActor(), "role": "system", "department": ""}
+    if untraceable:
+        who.update(ip="", request_id="")
     audit.record(f"hotline.{action}", ("hotline.workorder", order.number),
-                 actor=_SealedActor() if sealed else None,
                  data={"from": from_status, "to": order.status, **({"note": note[:300]} if note else {}),
-                       **(data or {})})
+                       **(data or {})}, **who)
     return event
 
 
@@ -302,9 +342,17 @@ def _title(text: str, title: str | None) -> str:
     return (first[:40] + ("…" if len(first) > 40 else "")) or text[:40]
 
 
-def _store_photos(order: WorkOrder, photos, kind: str, user) -> list[Attachment]:
+def _store_photos(order: WorkOrder, photos, kind: str, user, *, strip: bool = False) -> list[Attachment]:
+    """Store checked photos; ``strip`` drops their metadata first (an anonymous reporter's)."""
+    import hashlib
+
     rows = []
     for name, data, content_type, digest in photos:
+        if strip:
+            stripped = uploads.strip_metadata(data, content_type)
+            if stripped != data:
+                data, digest = stripped, hashlib.sha256(stripped).hexdigest()
+            name = "photo"  # a file name can carry a name too
         rows.append(Attachment.objects.create(
             order=order, kind=kind, file=uploads.as_file(data, content_type), name=(name or "photo")[:200],
             content_type=content_type, size=len(data), sha256=digest, uploaded_by=user))
@@ -367,6 +415,9 @@ def create_order(actor: Actor | None, *, channel: str, kind: str, text: str, tit
         message = _("诉求类型应为咨询、求助、投诉、举报或建议之一。")
         raise ValidationFailed(message, code="kind_invalid", fields={"kind": [message]})
     text = (text or "").strip()
+    for field, value in (("text", text), ("title", title or ""), ("address", address or ""),
+                         ("caller_name", caller_name or ""), ("resolution", resolution or "")):
+        _no_nul(value, field)
     if not text:
         message = _("请填写诉求内容：发生了什么、在哪里、希望怎样解决。")
         raise ValidationFailed(message, code="text_required", fields={"text": [message]})
@@ -381,6 +432,10 @@ def create_order(actor: Actor | None, *, channel: str, kind: str, text: str, tit
     if anonymous and kind != Kind.REPORT:
         message = _("只有举报可以匿名。")
         raise ValidationFailed(message, code="anonymous_only_for_reports", fields={"anonymous": [message]})
+    if anonymous and channel in (Channel.GRID, Channel.OPEN311, Channel.RATING):
+        # a grid worker reports on duty, under their name; Open311 and ratings have no sealed reporter
+        message = _("该渠道的上报不能匿名。")
+        raise ValidationFailed(message, code="anonymous_not_allowed", fields={"anonymous": [message]})
     cat = _category(category)
     location = resolve_location(lat=lat, lng=lng, address=address, address_id=address_id,
                                 required=channel in (Channel.GRID, Channel.OPEN311))
@@ -432,7 +487,8 @@ def create_order(actor: Actor | None, *, channel: str, kind: str, text: str, tit
             SealedReporter.objects.create(
                 order=order, name=name, phone=phone, phone_bidx=blind_index(phone, "phone") if phone else "",
                 user=user if channel in (Channel.WEB, Channel.MOBILE, Channel.API) else None)
-        stored = _store_photos(order, checked, Attachment.Kind.PHOTO, user if not anonymous else None)
+        stored = _store_photos(order, checked, Attachment.Kind.PHOTO, user if not anonymous else None,
+                               strip=anonymous)
         sealed = anonymous and channel in (Channel.WEB, Channel.MOBILE, Channel.API)
         by = open311_client.name if open311_client is not None else ""
         created = _event(order, "create", "", actor if not sealed else None,
@@ -467,10 +523,14 @@ def answer(actor: Actor, number: str, text: str, *, article_id: int | None = Non
             if article is None:
                 raise ValidationFailed(_("引用的知识条目不存在。"), code="article_unknown",
                                        fields={"article_id": [str(article_id)]})
+        if order.channel == Channel.GRID or order.duplicates.filter(channel=Channel.GRID).exists():
+            message = _("网格事件须派单处置并上传整改照片后办结，不能直接答复。")
+            raise Conflict(message, code="answer_not_allowed", fields={"action": ["answer"]})
         previous = order.answer()
         now = timezone.now()
         order.answer_text, order.answered_from, order.closed_at = text, article, now
         _save(order, "answer_text", "answered_from", "closed_at")
+        _close_duplicates(order, actor)
         if article is not None:
             KnowledgeArticle.objects.filter(pk=article.pk).update(use_count=article.use_count + 1)
         _event(order, "answer", previous, actor, text[:500], {"article": article.pk if article else None})
@@ -504,10 +564,12 @@ def _top_suggestion(text: str) -> tuple[str, str]:
 
 
 def dispatch(actor: Actor, number: str, *, department: str, category: str | None = None,
-             assisting: list[str] | None = None, urgency: str | None = None, note: str = "") -> WorkOrder:
+             assisting: list[str] | None = None, urgency: str | None = None, note: str = "",
+             _reviewed: bool = False) -> WorkOrder:
     """派单 to a lead department (and assisting departments). The operator dispatches new orders and
-    returned ones they agreed to move; a supervisor re-dispatches an escalated order. The time
-    limits start now, from the rule for the order's category and urgency."""
+    returned ones they agreed to move (only through :func:`review_return`, which records the
+    review); a supervisor re-dispatches an escalated order. The time limits start now, from the
+    rule for the order's category and urgency."""
     _require(actor.role in (Role.HOTLINE_OPERATOR, Role.SUPERVISOR), _("只有 12345 话务员或督查人员可以派单。"))
     lead = _department(department)
     assisting = [c for c in dict.fromkeys(assisting or []) if c and c != lead.code]
@@ -520,6 +582,10 @@ def dispatch(actor: Actor, number: str, *, department: str, category: str | None
             _require(actor.role == Role.SUPERVISOR, _("升级督办的工单由督查人员改派。"))
         elif order.status in (Status.NEW, Status.RETURNED):
             _require(actor.role == Role.HOTLINE_OPERATOR, _("只有 12345 话务员可以派单。"))
+        if order.status == Status.RETURNED and not _reviewed:
+            message = _("退单须先审核：同意退单并改派，或驳回退单。")
+            raise Conflict(message, code="return_review_required", fields={"action": ["approve_return",
+                                                                                     "reject_return"]})
         cat = _category(category) if category else order.category
         if cat is None:
             message = _("派单前请选择分类。")
@@ -583,7 +649,7 @@ def review_return(actor: Actor, number: str, *, approve: bool, note: str = "", d
                 order._move(order.status, {Status.RETURNED}, "approve_return")
             _event(order, "approve_return", order.status, actor, note)
             return dispatch(actor, number, department=department or "", category=category, assisting=assisting,
-                            note=note)
+                            note=note, _reviewed=True)
     with transaction.atomic():
         order = _lock(number)
         previous = order.reject_return()
@@ -611,6 +677,10 @@ def merge(actor: Actor, number: str, into: str, note: str = "") -> WorkOrder:
         order = _lock(number)
         if order.duplicates.exists():
             raise Conflict(_("该工单已有其他工单合并进来，请把它们合并到目标工单。"), code="merge_has_duplicates")
+        if order.channel == Channel.GRID and master.status == Status.REPLIED and not master.attachments.filter(
+                kind=Attachment.Kind.FIX).exists():
+            raise Conflict(_("目标工单已答复但没有整改照片，网格事件不能合并到它（网格事件办结需要整改照片）。"),
+                           code="fix_photo_required", fields={"into": [into]})
         previous = order.merge()
         order.merged_into = master
         _save(order, "merged_into")
@@ -624,15 +694,16 @@ def _close_duplicates(master: WorkOrder, actor: Actor | None) -> None:
             if transaction.get_connection().features.has_select_for_update else \
             WorkOrder.objects.filter(merged_into=master, status=Status.MERGED):
         previous = dup.close_merged()
-        dup.reply_text, dup.reply_resolved = master.reply_text, master.reply_resolved
-        dup.closed_at, dup.replied_at = timezone.now(), master.replied_at
+        dup.reply_text = master.reply_text or master.answer_text
+        dup.reply_resolved = master.reply_resolved if master.reply_text else None
+        dup.closed_at, dup.replied_at = timezone.now(), master.replied_at or master.closed_at
         dup.satisfaction = master.satisfaction
         dup.lead_department_id = dup.lead_department_id or master.lead_department_id
         _save(dup, "reply_text", "reply_resolved", "closed_at", "replied_at", "satisfaction", "lead_department")
         _event(dup, "close", previous, actor, _("随合并工单 %(n)s 一并办结。") % {"n": master.number},
                {"master": master.number})
         _notify_caller(dup, _("您反映的问题已办结"), _("工单 %(n)s 与同一问题的工单 %(m)s 合并处理，结果：%(r)s") % {
-            "n": dup.number, "m": master.number, "r": master.reply_text[:300]})
+            "n": dup.number, "m": master.number, "r": dup.reply_text[:300]})
 
 
 def _close(order: WorkOrder, actor: Actor | None, note: str, data: dict | None = None) -> None:
@@ -660,8 +731,9 @@ def callback(actor: Actor, number: str, *, result: str, resolved: bool | None = 
             _require(actor.role == Role.HOTLINE_OPERATOR, _("只有 12345 话务员可以回访。"))
         if order.status != Status.REPLIED:
             order._move(order.status, {Status.REPLIED}, "callback")
-        Callback.objects.create(order=order, by=actor.user, result=result, resolved=resolved, note=(note or "")[:2000],
-                                by_caller=by_caller)
+        sealed = by_caller and order.is_anonymous  # the reporter's account stays in SealedReporter only
+        Callback.objects.create(order=order, by=None if sealed else actor.user, result=result, resolved=resolved,
+                                note=(note or "")[:2000], by_caller=by_caller)
         data = {"result": result, "resolved": resolved, "by_caller": by_caller}
         _event(order, "callback", order.status, actor if not (by_caller and order.is_anonymous) else None, note, data,
                sealed=by_caller and order.is_anonymous)
@@ -673,8 +745,9 @@ def callback(actor: Actor, number: str, *, result: str, resolved: bool | None = 
             return order
         unhappy = result == Callback.Result.UNSATISFIED or resolved is False
         order.satisfaction = result
+        closer = None if by_caller else actor  # the caller's rating is their event; the close is the system's
         if not unhappy:
-            _close(order, actor, note or _("回访满意，办结。"))
+            _close(order, closer, note or _("回访满意，办结。"), {"by": _("回访满意")} if by_caller else None)
             return order
         if order.reopen_count == 0:
             previous = order.reopen()
@@ -787,8 +860,8 @@ def reply(actor: Actor, number: str, text: str, *, resolved: bool = True, fix_ph
         _require(_is_lead(actor, order), _("只有主办部门可以答复工单。"))
         if order.status != Status.IN_PROGRESS:
             order._move(order.status, {Status.IN_PROGRESS}, "reply")
-        if order.channel == Channel.GRID and not checked and not order.attachments.filter(
-                kind=Attachment.Kind.FIX).exists():
+        grid_incident = order.channel == Channel.GRID or order.duplicates.filter(channel=Channel.GRID).exists()
+        if grid_incident and not checked and not order.attachments.filter(kind=Attachment.Kind.FIX).exists():
             message = _("网格事件办结需要上传整改后的现场照片。")
             raise ValidationFailed(message, code="fix_photo_required", fields={"fix_photos": [message]})
         _store_photos(order, checked, Attachment.Kind.FIX, actor.user)
@@ -966,7 +1039,7 @@ def add_photos(actor: Actor, number: str, photos, *, kind: str = Attachment.Kind
         if not order.is_open:
             raise Conflict(_("工单已办结，不能再上传照片。"), code="order_closed")
         sealed = order.is_anonymous and _is_caller(actor, order)
-        rows = _store_photos(order, checked, kind, None if sealed else actor.user)
+        rows = _store_photos(order, checked, kind, None if sealed else actor.user, strip=sealed)
         _event(order, "attach", order.status, None if sealed else actor, data={"kind": kind, "count": len(rows)},
                sealed=sealed)
     return rows

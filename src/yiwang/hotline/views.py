@@ -255,6 +255,11 @@ def order_action(request, number: str):
     except NotFound:
         return render(request, "404.html", status=404)
     action = request.POST.get("action", "")
+    if any("\x00" in v for _key, values in request.POST.lists() for v in values):
+        # a multipart body is not checked by the NUL middleware; PostgreSQL cannot store it
+        return render(request, "hotline/order.html",
+                      _detail_context(request, order, error=_("请求中含有不允许的控制字符（NUL）。"),
+                                      error_action=action, posted=request.POST), status=400)
     data = {k: request.POST.get(k) for k in ACTION_FIELDS if request.POST.get(k) not in (None, "")}
     if request.POST.getlist("assisting"):
         data["assisting"] = request.POST.getlist("assisting")

@@ -367,17 +367,24 @@ def load(count: int = DEFAULT_COUNT, stdout=None) -> dict:
         merged = 0
         latest: dict = {}
         for o, (s, _p, *_rest) in zip(orders, plans):
-            key = (s.category, s.community)
-            if s.fate == "merged" and key in latest:
-                master = latest[key]
+            # a grid incident only joins another grid incident (whose close carries the fix photo)
+            key = (s.category, s.community, s.channel == "grid")
+            merge_at = o.created_at + timedelta(minutes=20)
+            master = latest.get(key)
+            if s.fate == "merged" and master is not None and master.status not in ("answered", "void") and (
+                    master.closed_at is None or master.closed_at > merge_at):  # only into an open order
                 o.merged_into = master
                 o.status = "closed" if master.status == "closed" else "merged"
                 o.lead_department = master.lead_department
                 o.closed_at = master.closed_at if o.status == "closed" else None
                 o.reply_text = master.reply_text if o.status == "closed" else ""
-                events.append(Event(order=o, at=o.created_at + timedelta(minutes=20), action="merge",
+                events.append(Event(order=o, at=merge_at, action="merge",
                                     from_status="new", to_status="merged", actor_label="12345 话务员",
                                     role="hotline_operator", data={"into": master.number}))
+                if o.status == "closed":  # closed with its master, as services._close_duplicates does
+                    events.append(Event(order=o, at=master.closed_at, action="close", from_status="merged",
+                                        to_status="closed", actor_label="系统", role="system",
+                                        note=f"随合并工单 {master.number} 一并办结。", data={"master": master.number}))
                 merged += 1
                 continue
             if s.fate == "merged":  # nothing earlier to merge into: a duplicate call voided instead

@@ -42,9 +42,13 @@
         Object.keys(fc.street_outlines).forEach(function (code) {
           L.geoJSON(fc.street_outlines[code], { style: { color: "#1d70b8", weight: 2 }, interactive: false }).addTo(map);
         });
+        el.setAttribute("data-street-outlines", String(Object.keys(fc.street_outlines).length));
       }
       if (fc.district_outline) {
-        L.geoJSON(fc.district_outline, { style: { color: "#0b0c0c", weight: 3 }, interactive: false }).addTo(map);
+        var outline = L.geoJSON(fc.district_outline, { style: { color: "#0b0c0c", weight: 3 }, interactive: false });
+        outline.addTo(map);
+        // what was drawn, for the browser tests: the outline's segments
+        el.setAttribute("data-outline", String(fc.district_outline.coordinates.length));
       }
       map.fitBounds(grids.getBounds(), { padding: [10, 10] });
       el.setAttribute("data-grids", String(fc.features.length));

@@ -1,5 +1,5 @@
-"""The electronic supervisor: supervise overdue work orders (run every few minutes from cron or a
-scheduler; idempotent)."""
+"""The electronic supervisor: supervise overdue work orders (the periodic beat enqueues it every 5
+minutes, hotline/periodic.py; this runs it by hand; idempotent)."""
 
 from django.core.management.base import BaseCommand
 
