@@ -202,3 +202,23 @@ class AuditChainHead(models.Model):
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     seq = models.BigIntegerField(default=0)
     hash = models.CharField(max_length=64, default="0" * 64)
+
+
+class PeriodicJobRun(models.Model):
+    """When a periodic job (yiwang.core.periodic) was last enqueued: one row per job. A beat claims
+    a slot with one conditional UPDATE (``slot_at < this slot``), so however many beats run — two
+    gunicorn workers, two machines on one PostgreSQL, cron as well — each slot is enqueued once."""
+
+    name = models.CharField(_("任务名称"), max_length=100, unique=True)
+    slot_at = models.DateTimeField(_("最近一次时段"), null=True, blank=True)
+    enqueued_at = models.DateTimeField(_("最近一次入队时间"), null=True, blank=True)
+    task_id = models.CharField(_("最近一次任务号"), max_length=64, blank=True)
+    runs = models.PositiveIntegerField(_("已入队次数"), default=0)
+
+    class Meta:
+        verbose_name = _("周期任务")
+        verbose_name_plural = _("周期任务")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,4 +1,5 @@
-"""Run the django-tasks database worker inside the web process (the embedded default)."""
+"""Run the django-tasks database worker inside the web process (the embedded default), with the
+periodic beat (yiwang.core.periodic) beside it."""
 
 from __future__ import annotations
 
@@ -12,10 +13,17 @@ def make_worker(worker_id: str, *, batch: bool = False, interval: float = 1.0):
                   max_tasks=None, worker_id=worker_id[:64], excluded_queue_names=[])
 
 
-def start_in_process_worker(worker_id: str) -> threading.Thread:
+def start_in_process_worker(worker_id: str, *, beat: bool = True) -> threading.Thread:
+    """The task worker thread, and (unless ``beat=False``) the periodic beat thread that enqueues
+    the sweeps when due. Every gunicorn worker runs both; the beats agree through the database on
+    who enqueues each slot."""
     worker = make_worker(worker_id)
     thread = threading.Thread(target=worker.run, name="yiwang-task-worker", daemon=True)
     thread.start()
+    if beat:
+        from .periodic import start_beat
+
+        start_beat()
     return thread
 
 
