@@ -9,13 +9,11 @@ reached the way a user reaches it. ``Flow.act`` then makes one move through the 
 
 from __future__ import annotations
 
-import threading
-
-from django.db import connections
-
 from yiwang.accounts.actor import Actor, staff_actor
 from yiwang.cases import payments, services
 from yiwang.cases.models import Case, CaseEvent, CaseTask, Payment, TaskStatus
+
+from concurrency import in_threads  # noqa: F401 - re-exported for the tests
 
 from .samples import EICAR, JPEG, PDF, PNG  # noqa: F401 - re-exported for the tests
 
@@ -228,31 +226,6 @@ class Flow:
     def open_tasks(case: Case):
         return list(CaseTask.objects.filter(case=case, status__in=[TaskStatus.OPEN, TaskStatus.CLAIMED])
                     .select_related("department").order_by("id"))
-
-
-def in_threads(n: int, fn) -> list:
-    """Run ``fn(i)`` in n threads released together; return the results (exceptions re-raised)."""
-    barrier = threading.Barrier(n)
-    results: list = [None] * n
-    errors: list = []
-
-    def run(i):
-        try:
-            barrier.wait(timeout=10)
-            results[i] = fn(i)
-        except Exception as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    if errors:
-        raise errors[0]
-    return results
 
 
 STATES = ["draft"] + list(PATHS)  # every Status, "+" marks a variant of one

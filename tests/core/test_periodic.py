@@ -5,17 +5,16 @@ enqueued before it is due; and an enqueued sweep runs for real through the datab
 from __future__ import annotations
 
 import io
-import threading
 import time
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
-from django.db import connections
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from concurrency import in_threads
 from yiwang.core import periodic
 from yiwang.core.models import PeriodicJobRun
 from yiwang.core.taskworker import run_pending_tasks
@@ -42,30 +41,6 @@ def enqueued() -> dict[str, int]:
     return counts
 
 
-def race(n: int, fn) -> list:
-    """Run ``fn()`` in n threads released together; return the results (exceptions re-raised)."""
-    barrier = threading.Barrier(n)
-    results, errors = [None] * n, []
-
-    def run(i):
-        try:
-            barrier.wait(timeout=10)
-            results[i] = fn()
-        except Exception as exc:  # noqa: BLE001 - re-raised below
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    if errors:
-        raise errors[0]
-    return results
-
-
 @pytest.mark.django_db
 def test_every_apps_sweep_is_scheduled():
     jobs = {j.name: j for j in periodic.jobs()}
@@ -82,7 +57,7 @@ def test_racing_beats_enqueue_each_due_slot_once():
     expected = dict.fromkeys(EXPECTED, 0)
     for step in range(4):
         now = MONDAY + step * timedelta(minutes=15)
-        results = race(4, lambda now=now: periodic.tick(now))
+        results = in_threads(4, lambda _i, now=now: periodic.tick(now))
         winners = [name for names in results for name in names]
         assert sorted(winners) == sorted(set(winners)), f"a slot was claimed twice: {results}"
         for name in EXPECTED:
