@@ -258,10 +258,21 @@ def _published_version(item_code: str):
     return hit
 
 
-def _check_form(version, form: dict) -> None:
+def _subject_errors(errors: dict, schema, materials, form, uploaded) -> None:
+    """A material fetched for a person the form names (the deceased, a child) needs that person's
+    number in the form: a precise message on the field, in place of the schema's generic one."""
+    if not any(getattr(m, "subject_field", "") for m in materials):
+        return
+    from yiwang.exchange.services import subject_form_errors
+
+    errors.update(subject_form_errors(schema, materials, form, uploaded))
+
+
+def _check_form(version, form: dict, materials=(), uploaded=()) -> None:
     from yiwang.catalog.formschema import validate_form
 
     errors = validate_form(version.form_schema or {}, form)
+    _subject_errors(errors, version.form_schema, materials, form, uploaded)
     if errors:
         raise ValidationFailed(_("申请表有 %(n)d 处需要更正。") % {"n": len(errors)}, code="form_invalid",
                                fields={f"form.{k}": v for k, v in errors.items()})
@@ -438,7 +449,8 @@ def _prepare_item(actor, item_code, form, materials) -> tuple:
     PostgreSQL's audit chain head) is held for the writes alone; the uploads are claimed again,
     conditionally, inside it (:func:`_attach_claimed`)."""
     item, version, version_materials = _published_version(item_code)
-    _check_form(version, form)
+    _check_form(version, form, version_materials,
+                {str(e.get("key", "")) for e in materials or [] if isinstance(e, dict)})
     attached = _claim_uploads(actor, materials or [])
     _check_materials(version, attached)
     return item, version, version_materials, attached
@@ -473,12 +485,14 @@ def _submit_item(actor, prepared, channel, consent, *, form, key: str, fingerpri
     _attach_claimed(case, attached)
     # 免提交: what a department already holds is fetched (with consent, each fetch logged) — the
     # applicant uploads only the rest
-    fetched_keys, not_fetched = [], []
+    fetched_keys, not_fetched, third_party = [], [], []
     if getattr(settings, "CASE_FETCH_ON_SUBMIT", True):
         from yiwang.exchange.services import fetch_for_case_report
 
         fetched = fetch_for_case_report(case, version_materials)
         fetched_keys, not_fetched = [m.material_key for m in fetched.attached], [s["key"] for s in fetched.skipped]
+        # with the consent: which fetched data is a third party's (whose number the applicant gave)
+        third_party = [{"key": t["key"], "subject_field": t["subject_field"]} for t in fetched.third_party]
     IdempotencyKey.objects.create(key=key, owner=actor.user, fingerprint=fingerprint, case=case)
     # the messages are written with the case (an outbox: no case without its notice, no notice
     # without its case); their delivery is enqueued when the transaction commits
@@ -487,7 +501,8 @@ def _submit_item(actor, prepared, channel, consent, *, form, key: str, fingerpri
     _event(case, "submit", Status.DRAFT, actor, data={"channel": channel, "item": item.code,
                                                       "consent_data_sharing": bool(consent),
                                                       "fetched": fetched_keys, "not_fetched": not_fetched,
-                                                      "version": version.number, "materials": sorted(attached)})
+                                                      "version": version.number, "materials": sorted(attached),
+                                                      **({"third_party_fetched": third_party} if third_party else {})})
     return case
 
 
@@ -498,7 +513,10 @@ def _submit_bundle(actor, bundle_code, form, materials, channel, consent) -> Cas
     bundle = published_bundle(bundle_code)
     entries = bundle_entries(bundle)
     versions = [e.item.current for e in entries if e.item.current_id]
-    errors = validate_form(merge([v.form_schema for v in versions]), form)
+    schema = merge([v.form_schema for v in versions])
+    errors = validate_form(schema, form)
+    _subject_errors(errors, schema, [m for v in versions for m in v.materials.all()], form,
+                    {str(e.get("key", "")) for e in materials or [] if isinstance(e, dict)})
     if errors:
         raise ValidationFailed(_("申请表有 %(n)d 处需要更正。") % {"n": len(errors)}, code="form_invalid",
                                fields={f"form.{k}": v for k, v in errors.items()})
@@ -526,11 +544,14 @@ def _submit_bundle(actor, bundle_code, form, materials, channel, consent) -> Cas
         child = _new_case(actor, version=v, title=v.name, department=v.item.department,
                           form={k: val for k, val in form.items() if k in props}, channel=channel, consent=consent,
                           parent=parent, bundle_code=bundle.code)
+        third_party = []
         if getattr(settings, "CASE_FETCH_ON_SUBMIT", True):
-            from yiwang.exchange.services import fetch_for_case
+            from yiwang.exchange.services import fetch_for_case_report
 
-            fetch_for_case(child, list(v.materials.all()))
-        _event(child, "submit", Status.DRAFT, actor, data={"bundle": bundle.code, "parent": parent.number})
+            fetched = fetch_for_case_report(child, list(v.materials.all()))
+            third_party = [{"key": t["key"], "subject_field": t["subject_field"]} for t in fetched.third_party]
+        _event(child, "submit", Status.DRAFT, actor, data={"bundle": bundle.code, "parent": parent.number,
+                                                           **({"third_party_fetched": third_party} if third_party else {})})
     transaction.on_commit(lambda: _notify(parent, _("“一件事”申请已提交，将分送各部门同步办理。")))
     return parent
 

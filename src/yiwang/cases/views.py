@@ -38,7 +38,7 @@ from yiwang.core.identity import validate_resident_id
 from yiwang.web.views import post_only
 
 from . import drafts, queue, receipts, selectors, services, sla
-from .forms import FILE_PREFIX, UPLOAD_PREFIX, ApplicationForm, initial_from, prefill
+from .forms import FIELD_PREFIX, FILE_PREFIX, UPLOAD_PREFIX, ApplicationForm, initial_from, prefill
 from .models import (
     Case,
     CaseMaterial,
@@ -202,7 +202,10 @@ def _application(request, target: Target, *, applicant: Actor, clerk: Actor | No
     person, enterprise = applicant.user, applicant.enterprise
     pre = prefill(target.fields, person, enterprise)
     counter = clerk is not None
-    target.materials = _with_preview(target, person, enterprise)
+    # a material fetched for a person the form names is 免提交 once the form holds their number
+    answers = ({k[len(FIELD_PREFIX):]: v for k, v in request.POST.items() if k.startswith(FIELD_PREFIX)}
+               if request.method == "POST" else None)
+    target.materials = _with_preview(target, person, enterprise, answers)
     form_kwargs = {"fields": target.fields, "materials": target.materials, "locked": pre.locked, "scan": counter}
     if request.method != "POST":
         initial, uploads, consent, draft = dict(pre.initial), {}, False, None
@@ -292,7 +295,7 @@ def _application(request, target: Target, *, applicant: Actor, clerk: Actor | No
     return _after_submit(request, case, clerk=clerk, replay=not created)
 
 
-def _with_preview(target: Target, person, enterprise) -> list[dict]:
+def _with_preview(target: Target, person, enterprise, answers: dict | None = None) -> list[dict]:
     """The target's materials, each material a department may hold with ``preview``: what the
     case pipeline would fetch for this applicant (their licence, or the department and resource
     that hold their record), or why it cannot (then ``needs_upload``: the applicant hands it in)."""
@@ -301,7 +304,8 @@ def _with_preview(target: Target, person, enterprise) -> list[dict]:
     version = target.version
     preview = fetch_preview(target.materials, person=person, enterprise=enterprise,
                             department_id=target.department.pk if target.department else None,
-                            item_code=version.item.code if version is not None else "")
+                            item_code=version.item.code if version is not None else "",
+                            form_fields=target.fields, form=answers)
     materials = []
     for m in target.materials:
         entry = dict(m)
@@ -323,8 +327,10 @@ def _render_application(request, target, form, *, uploads, key, consent, clerk, 
         entry["uploaded"] = uploads.get(m.get("key")) or []
         materials.append(entry)
     fetched = [m for m in target.materials if not m.get("applicant_submits") and not m.get("needs_upload")]
+    third_party = [m for m in fetched if (m.get("preview") or {}).get("kind") == "third_party"]
     context = {
-        "target": target, "form": form, "materials": materials, "fetched": fetched, "idempotency_key": key,
+        "target": target, "form": form, "materials": materials, "fetched": fetched, "third_party": third_party,
+        "third_party_names": "、".join(f"“{m['name']}”" for m in third_party), "idempotency_key": key,
         "consent": consent, "clerk": clerk, "applicant": applicant, "draft": draft,
         "locked": list(form.locked.values()),
         "person_fields": [form[n] for n in form.fields if not n.startswith(FILE_PREFIX)],

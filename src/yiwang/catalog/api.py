@@ -60,6 +60,8 @@ class MaterialOut(Schema):
     source_ref: str
     source_name: str
     applicant_submits: bool
+    subject_field: str = ""  # a form field (resident ID / USCC) naming whose material it is; "" = the applicant
+    subject_title: str = ""
     acceptance_standard: str
     blank_form: str | None
     sample: str | None

@@ -347,6 +347,17 @@ class ItemVersion(models.Model):
         return [str(labels[t]) for t in self.tiers]
 
 
+def derived_material_key(name: str) -> str:
+    """The key of a material the catalog gave none: derived from its name (spaces and brackets
+    ignored), so the same material keeps the same key across items and versions, and a bundle
+    still merges it. Every material needs a key: the application form's upload field, the
+    submission's ``materials[].key`` and the case's attached files are matched by it."""
+    import hashlib
+    import re
+
+    return "m-" + hashlib.sha1(re.sub(r"[\s（）()]", "", name).encode()).hexdigest()[:12]
+
+
 class Material(models.Model):
     """An application material (申请材料) of one item version."""
 
@@ -364,6 +375,10 @@ class Material(models.Model):
                               default=MaterialSource.APPLICANT)
     source_ref = models.CharField(_("证照类型或数据资源代码"), max_length=64, blank=True)
     source_name = models.CharField(_("证照或数据资源名称"), max_length=200, blank=True)
+    subject_field = models.CharField(
+        _("数据主体字段"), max_length=64, blank=True,
+        help_text=_("材料记载的不是申请人本人而是申请表中另一人（如死者、子女、配偶）时，填写申请表中该人身份证号码"
+                    "（或统一社会信用代码）字段的字段名；平台按该字段所填号码调取。留空即调取申请人本人的。"))
     acceptance_standard = models.TextField(_("受理标准"), blank=True)
     note = models.CharField(_("备注"), max_length=300, blank=True)
     blank_form = models.FileField(_("空白表格"), upload_to="catalog/forms/", blank=True)
@@ -384,12 +399,19 @@ class Material(models.Model):
             from django.utils.translation import gettext
 
             raise Conflict(gettext("已发布的版本不能修改，请创建新版本。"), code="version_frozen")
+        if not self.key:
+            self.key = derived_material_key(self.name)
         super().save(*args, **kwargs)
 
     @property
     def applicant_submits(self) -> bool:
         """Whether the applicant hands it in, or the platform fetches it (免提交)."""
         return self.source == MaterialSource.APPLICANT
+
+    @property
+    def about_third_party(self) -> bool:
+        """Whether the platform fetches it for a person named in the form rather than the applicant."""
+        return bool(self.subject_field) and not self.applicant_submits
 
     def dedupe_key(self) -> str:
         import re

@@ -173,6 +173,14 @@ def visit_answer(version: ItemVersion) -> dict:
             "text": str(text), "time": str(time)}
 
 
+def _subject_title(m: Material) -> str:
+    """The form field's title when the material is fetched for a person named in the form."""
+    if not m.subject_field or m.applicant_submits:
+        return ""
+    spec = ((m.version.form_schema or {}).get("properties") or {}).get(m.subject_field) or {}
+    return str(spec.get("title") or m.subject_field)
+
+
 def material_dict(m: Material) -> dict:
     return {
         "key": m.key,
@@ -188,6 +196,8 @@ def material_dict(m: Material) -> dict:
         "source_ref": m.source_ref,
         "source_name": m.source_name,
         "applicant_submits": m.applicant_submits,
+        "subject_field": m.subject_field if not m.applicant_submits else "",
+        "subject_title": _subject_title(m),
         "acceptance_standard": m.acceptance_standard,
         "note": m.note,
         "blank_form": m.blank_form.url if m.blank_form else None,
@@ -284,7 +294,8 @@ def merged_materials(versions: list[ItemVersion]) -> list[dict]:
                 if m.source != MaterialSource.APPLICANT and entry["applicant_submits"]:
                     # fetched once from the licence library or shared data, it serves every item
                     fetched = material_dict(m)
-                    for k in ("source", "source_label", "source_ref", "source_name", "applicant_submits"):
+                    for k in ("source", "source_label", "source_ref", "source_name", "applicant_submits",
+                              "subject_field", "subject_title"):
                         entry[k] = fetched[k]
             if m.condition and m.condition not in entry["conditions"]:
                 entry["conditions"].append(m.condition)

@@ -27,6 +27,7 @@ from .models import (
     Material,
     ServiceItem,
     VersionStatus,
+    derived_material_key,
 )
 from .validation import Cleaned, canonical_item, check_materials, clean_bundle, clean_item, version_kwargs
 
@@ -72,6 +73,8 @@ def _write_materials(version: ItemVersion, materials: list[dict], previous: list
     rows = []
     for i, m in enumerate(materials, 1):
         row = Material(version=version, order=i, **m)
+        if not row.key:
+            row.key = derived_material_key(row.name)
         prior = old.get(row.dedupe_key())
         if prior is not None:
             row.blank_form, row.sample = prior.blank_form.name, prior.sample.name

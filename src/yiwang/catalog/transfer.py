@@ -34,6 +34,7 @@ from .validation import (
     clean_item,
     clean_material,
     same_content,
+    subject_field_problems,
 )
 
 FORMAT = "yiwang-catalog"
@@ -146,6 +147,8 @@ def export_xlsx() -> bytes:
         _("第一行为列名，请勿修改；从第二行起每行一条记录。编码列请保持“文本”格式。"),
         _("多选项（服务对象、可办层级、主题分类）可填代码或名称，用顿号分隔。是否类填“是”或“否”。"),
         _("收费项目、办理流程、特别程序、申请表填写 JSON。申请材料按事项实施编码对应，顺序即材料序号。"),
+        _("“数据主体字段”：材料记载的是申请表中另一人（如死者、子女）时，填写该人身份证号码字段的字段名（如 deceased_id），"
+          "该字段须是申请表中格式为 resident_id 或 uscc 的字段；材料记载申请人本人的留空。"),
         _("导入时先检查全部内容，有任何问题都不会保存，并列出每个问题所在的工作表、行和列。"),
     ):
         readme.append([line])
@@ -287,10 +290,15 @@ def read_xlsx(raw: bytes, problems: list[Problem]) -> dict:
         entry = {"item": values.get("item"), "note": values.get("note"), "_row": n}
         bundle_by_code[code]["items"].append(entry)
     return {"format": FORMAT, "version": FORMAT_VERSION, "items": items, "bundles": bundles,
-            "_entry_letters": entry_letters}
+            "_entry_letters": entry_letters, "_material_letters": mat_letters}
 
 
 # --- checking ---------------------------------------------------------------------------------
+def _material_letters(data: dict) -> str:
+    """The column letter of the subject field in the workbook's materials sheet ("" if none)."""
+    return (data.get("_material_letters") or {}).get("subject_field", "")
+
+
 @dataclass
 class Plan:
     items: list[dict] = field(default_factory=list)  # cleaned canonical items
@@ -318,6 +326,12 @@ def check(actor: Actor, data: dict, *, publish: bool, problems: list[Problem]) -
         if is_excel:  # materials were checked row by row when the workbook was read
             cleaned.data["materials"] = [clean_material({k: v for k, v in m.items() if k != "_row"}).data
                                          for m in raw.get("materials", [])]
+            # ... except against the item's form: a subject field must be one of its ID fields
+            for i, message in subject_field_problems(cleaned.data.get("form_schema"), cleaned.data["materials"]):
+                m_row = raw["materials"][i].get("_row")
+                problems.append(Problem(sheet=SHEET_MATERIALS, row=m_row, column="subject_field",
+                                        label=str(MATERIAL_FIELDS[-1].label), message=message,
+                                        cell=f"{_material_letters(data)}{m_row}" if _material_letters(data) else ""))
         for p in cleaned.problems:
             p.sheet, p.row = sheet, row
             key = p.column.split(".")[0]

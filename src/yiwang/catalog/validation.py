@@ -103,7 +103,11 @@ MATERIAL_FIELDS: list[F] = [
     F("source_name", gettext_lazy("证照或数据资源名称"), "str", False, 200),
     F("acceptance_standard", gettext_lazy("受理标准"), "text", False, 4000),
     F("note", gettext_lazy("备注"), "str", False, 300),
+    F("subject_field", gettext_lazy("数据主体字段"), "str", False, 64),
 ]
+
+#: Form-field formats that identify a person or an organisation (what a material's subject field may be).
+SUBJECT_FORMATS = ("resident_id", "uscc")
 
 BUNDLE_FIELDS: list[F] = [
     F("code", gettext_lazy("一件事编码"), "str", True, 64, pattern=CODE_RE),
@@ -313,7 +317,33 @@ def clean_material(raw: dict, *, with_item: bool = False) -> Cleaned:
         out.add(MATERIAL_FIELDS[8], _("从电子证照库或共享数据获取的材料须填写证照类型或数据资源代码。"))
     if d.get("source") == MaterialSource.APPLICANT and d.get("source_ref"):
         out.add(MATERIAL_FIELDS[8], _("申请人自备的材料不填写证照类型或数据资源代码。"))
+    if d.get("source") == MaterialSource.APPLICANT and d.get("subject_field"):
+        out.add(_MATERIAL["subject_field"], _("申请人自备的材料不填写数据主体字段（只有从电子证照库或共享数据获取的材料才按申请表中的号码调取）。"))
     return out
+
+
+def subject_field_problems(form_schema, materials: list[dict]) -> list[tuple[int, str]]:
+    """``[(material index, message)]`` for every material whose ``subject_field`` does not name a
+    resident-ID or USCC field of the item's form: the pipeline fetches the material for the person
+    (or organisation) whose number the applicant writes in that field, so the field must exist and
+    be validated as such a number."""
+    props = form_schema.get("properties") if isinstance(form_schema, dict) else None
+    props = props if isinstance(props, dict) else {}
+    problems = []
+    for i, m in enumerate(materials):
+        key = (m or {}).get("subject_field") if isinstance(m, dict) else None
+        if not key:
+            continue
+        spec = props.get(key)
+        if not isinstance(spec, dict):
+            problems.append((i, _("数据主体字段“%(key)s”不是本事项申请表中的字段。") % {"key": str(key)[:64]}))
+        elif spec.get("format") not in SUBJECT_FORMATS:
+            problems.append((i, _("数据主体字段“%(key)s”（%(title)s）不是身份证号码或统一社会信用代码字段：申请表中该字段的"
+                                  "格式（format）须为 resident_id 或 uscc。") % {"key": key, "title": spec.get("title") or key}))
+    return problems
+
+
+_MATERIAL = {f.key: f for f in MATERIAL_FIELDS}
 
 
 def clean_item(raw: dict, *, departments: dict | None = None, with_materials: bool = True) -> Cleaned:
@@ -369,6 +399,9 @@ def clean_item(raw: dict, *, departments: dict | None = None, with_materials: bo
                 out.problems.append(p)
             cleaned_materials.append(c.data)
         d["materials"] = cleaned_materials
+        for i, message in subject_field_problems(d.get("form_schema"), cleaned_materials):
+            out.problems.append(Problem(column=f"materials[{i + 1}].subject_field",
+                                        label=str(_MATERIAL["subject_field"].label), message=message))
     return out
 
 

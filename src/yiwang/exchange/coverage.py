@@ -9,6 +9,14 @@ Over every published item's current guide, per implementing department:
   published, shared, granted to the pipeline (the platform or the item's department) and has data;
   or a licence type the licence library issues, or whose data a published resource holds.
 
+Whose data counts depends on whom the pipeline looks up. A material without ``subject_field`` is
+fetched for the applicant (or their enterprise), so its source must hold data of someone who can
+apply — a registered person or enterprise: a registry of the dead (居民死亡医学证明) never does, and
+such a material is not met until the catalog names the form field that carries the deceased's ID
+number. A material with ``subject_field`` is fetched for the person whose number the applicant
+writes there; it is met only when that field is a resident-ID (or USCC) field of the item's form
+whose kind matches the source, and the source has data.
+
 The reasons a target is not met are listed so a steward knows what to publish or request.
 """
 
@@ -17,10 +25,13 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count
+from django.db.models import Count, Q
 
-from .models import DataResource, Grant, GrantStatus, ResourceStatus, ShareClass
+from .models import DataRecord, DataResource, Grant, GrantStatus, ResourceStatus, ShareClass, SubjectKind
 from .services import licence_selectors, platform_department_code
+
+SUBJECT_FIELD_INVALID = "数据主体字段无效"
+NO_APPLICANT_DATA = "无申请人本人的数据（他人的材料须指定数据主体字段）"
 
 
 @dataclass
@@ -48,7 +59,9 @@ class Row:
                          for (s, r, n, why), c in self.gaps.most_common()]}
 
 
-def _licence_type_known(code: str) -> bool | None:
+def _licence_type_known(code: str, *, applicants_only: bool = False) -> bool | None:
+    """Whether the library holds valid licences of the type (``applicants_only``: held by a
+    registered person or enterprise, i.e. one the pipeline can look up as an applicant)."""
     lib = licence_selectors()
     if lib is None:
         return None
@@ -63,7 +76,10 @@ def _licence_type_known(code: str) -> bool | None:
         from yiwang.licences.models import Licence  # noqa: PLC0415
 
         # the library issues this type (and holds licences of it) — current_licence can answer
-        return Licence.objects.filter(type__code=code, status="valid").exists()
+        qs = Licence.objects.filter(type__code=code, status="valid")
+        if applicants_only:
+            qs = qs.filter(Q(holder_user__isnull=False) | Q(holder_enterprise__isnull=False))
+        return qs.exists()
     except Exception:  # noqa: BLE001
         return None
 
@@ -87,9 +103,32 @@ class _Capability:
         for r in self.resources.values():
             for t in r.licence_types or []:
                 self.backing[t].append(r.code)
-        self._licence_cache: dict[str, bool | None] = {}
+        self._licence_cache: dict[tuple[str, bool], bool | None] = {}
+        self._applicant_data: dict[str, bool] = {}
+        self._enterprises: list[str] | None = None
 
-    def shared(self, code: str, department_id: int) -> tuple[bool, str]:
+    def _has_applicant_data(self, r: DataResource) -> bool:
+        """Whether the resource holds a record of anyone who can apply (a registered person, or an
+        enterprise for a USCC resource): the pipeline looks the applicant up, nobody else."""
+        if r.code not in self._applicant_data:
+            if r.subject_kind == SubjectKind.USCC:
+                from yiwang.accounts.models import Enterprise
+                from yiwang.core.crypto import blind_index
+
+                if self._enterprises is None:
+                    self._enterprises = [blind_index(u, SubjectKind.USCC)
+                                         for u in Enterprise.objects.values_list("uscc", flat=True)]
+                subjects = self._enterprises
+            else:
+                from yiwang.accounts.models import User
+
+                subjects = User.objects.filter(id_number_bidx__isnull=False).values("id_number_bidx")
+            self._applicant_data[r.code] = DataRecord.objects.filter(resource=r, subject_bidx__in=subjects).exists()
+        return self._applicant_data[r.code]
+
+    def shared(self, code: str, department_id: int, subject_kind: str | None = None) -> tuple[bool, str]:
+        """``subject_kind`` None: fetched for the applicant; else for a person (resident_id) or
+        organisation (uscc) the form names."""
         r = self.resources.get(code)
         if r is None:
             return False, "未编目"
@@ -102,32 +141,50 @@ class _Capability:
             return False, "无授权"
         if not r.n:
             return False, "未汇聚数据"
+        if subject_kind is not None and subject_kind != r.subject_kind:
+            return False, SUBJECT_FIELD_INVALID
+        if subject_kind is None and not self._has_applicant_data(r):
+            return False, NO_APPLICANT_DATA
         return True, ""
 
-    def licence(self, code: str, department_id: int) -> tuple[bool, str]:
-        if code not in self._licence_cache:
-            self._licence_cache[code] = _licence_type_known(code)
-        if self._licence_cache[code]:
+    def licence(self, code: str, department_id: int, subject_kind: str | None = None) -> tuple[bool, str]:
+        key = (code, subject_kind is None)
+        if key not in self._licence_cache:
+            self._licence_cache[key] = _licence_type_known(code, applicants_only=subject_kind is None)
+        if self._licence_cache[key]:
             return True, ""
         reasons = []
         for rcode in self.backing.get(code, []):
-            ok, why = self.shared(rcode, department_id)
+            r = self.resources.get(rcode)
+            if subject_kind is not None and r is not None and r.subject_kind != subject_kind:
+                continue  # the pipeline skips a backing resource of another subject kind
+            ok, why = self.shared(rcode, department_id, subject_kind)
             if ok:
                 return True, ""
             reasons.append(why)
-        if self._licence_cache[code] is None:
+        if self._licence_cache[key] is None:
             return False, "证照库未接入" + (f"，对应数据{reasons[0]}" if reasons else "")
         return False, "证照库暂无该类有效证照" + (f"，对应数据{reasons[0]}" if reasons else "")
 
 
+def subject_kind_of(form_schema, subject_field: str) -> str | None:
+    """The kind (resident_id | uscc) of the form field a material names as its subject, or None
+    when the field is not a resident-ID or USCC field of the form."""
+    props = (form_schema or {}).get("properties") if isinstance(form_schema, dict) else None
+    spec = (props or {}).get(subject_field) if isinstance(props, dict) else None
+    kind = spec.get("format") if isinstance(spec, dict) else None
+    return kind if kind in SubjectKind.values else None
+
+
 def compute() -> dict:
     """``{"rows": [...], "totals": {...}}`` per department, best covered first."""
-    from yiwang.catalog.models import Material, ServiceItem
+    from yiwang.catalog.models import ItemVersion, Material, ServiceItem
 
     cap = _Capability()
     rows: dict[int, Row] = {}
     items = ServiceItem.objects.filter(current__isnull=False).select_related("department")
     dept_of = {it.current_id: it.department for it in items}
+    schemas = dict(ItemVersion.objects.filter(pk__in=list(dept_of)).values_list("pk", "form_schema"))
     for m in Material.objects.filter(version_id__in=list(dept_of)).order_by("version_id", "order", "id"):
         dept = dept_of[m.version_id]
         row = rows.setdefault(dept.pk, Row(dept.code, dept.short_name or dept.name))
@@ -136,7 +193,14 @@ def compute() -> dict:
             continue
         row.target += 1
         ref = (m.source_ref or "").upper()
-        ok, why = cap.shared(ref, dept.pk) if m.source == "shared_data" else cap.licence(ref, dept.pk)
+        subject_kind = None
+        if m.subject_field:
+            subject_kind = subject_kind_of(schemas.get(m.version_id), m.subject_field)
+            if subject_kind is None:
+                row.gaps[(m.source, ref, m.source_name or m.name, SUBJECT_FIELD_INVALID)] += 1
+                continue
+        ok, why = (cap.shared(ref, dept.pk, subject_kind) if m.source == "shared_data"
+                   else cap.licence(ref, dept.pk, subject_kind))
         if ok:
             row.satisfied += 1
         else:

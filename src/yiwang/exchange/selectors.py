@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from yiwang.accounts.actor import Actor
 from yiwang.accounts.models import Role
 from yiwang.core.crypto import blind_index
-from yiwang.core.errors import NotAuthenticated, NotFound, PermissionDeniedError
+from yiwang.core.errors import DomainError, NotAuthenticated, NotFound, PermissionDeniedError
 
 from .models import DataResource, Grant, QueryLog, RequestStatus, ResourceStatus, ShareRequest
 
@@ -142,7 +142,7 @@ def usage_entry(log: QueryLog) -> dict:
 
 # -- 免提交 preview on the application form ---------------------------------------------------
 def fetch_preview(materials, *, person, enterprise=None, department_id: int | None = None,
-                  item_code: str = "") -> dict[str, dict]:
+                  item_code: str = "", form_fields=None, form: dict | None = None) -> dict[str, dict]:
     """What the case pipeline (:func:`yiwang.exchange.services.fetch_for_case`) would fetch for
     this applicant, per material key, so the application form can show it before submission.
 
@@ -152,7 +152,15 @@ def fetch_preview(materials, *, person, enterprise=None, department_id: int | No
     ``{"available": True, "kind": "shared_data", "resource", "code", "provider"}`` (a department
     holds a record for them and the pipeline has a usable grant), or ``{"available": False,
     "reason", "message"}``. Record values are never read and nothing is logged: the fetch itself,
-    made at submission with the applicant's consent, is logged with the case number."""
+    made at submission with the applicant's consent, is logged with the case number.
+
+    A material fetched for a person named in the form (``subject_field``: the deceased, a child)
+    is ``{"available": True, "kind": "third_party", "subject_field", "subject_title", "filled",
+    "resource", "provider", "source_kind"}`` when the source can serve the pipeline at all:
+    ``filled`` says whether ``form`` already holds a valid number in that field. Whether the source
+    holds a record for that person is not looked up here: another person's data is only ever
+    queried by the logged fetch of a submitted case. ``form_fields`` (``[{key, title, ...}]``)
+    give the field titles."""
     from . import services
 
     def get(m, name):
@@ -164,11 +172,11 @@ def fetch_preview(materials, *, person, enterprise=None, department_id: int | No
     subjects = {"uscc": enterprise.uscc if enterprise is not None else None,
                 "resident_id": person.id_number if person is not None and person.id_number else None}
     out: dict[str, dict] = {}
+    fields = {f.get("key"): f for f in form_fields or [] if isinstance(f, dict)}
+    form = form if isinstance(form, dict) else {}
 
-    def held(resource: DataResource) -> tuple[bool, str, str]:
-        number = subjects.get(resource.subject_kind)
-        if not number:
-            return False, "no_subject", _("该材料须以企业名义申请时才能调取。")
+    def servable(resource: DataResource) -> tuple[bool, str, str]:
+        """Whether the pipeline may query the resource at all (published, shared, granted)."""
         if resource.status != ResourceStatus.PUBLISHED:
             return False, "resource_not_found", _("数据资源“%(code)s”未发布。") % {"code": resource.code}
         if resource.share_class == "not_shared":
@@ -177,6 +185,15 @@ def fetch_preview(materials, *, person, enterprise=None, department_id: int | No
             services.pipeline_grant(resource, department_id, item_code, platform)
         except PermissionDeniedError as exc:
             return False, exc.code, str(exc.message)
+        return True, "ok", ""
+
+    def held(resource: DataResource) -> tuple[bool, str, str]:
+        number = subjects.get(resource.subject_kind)
+        if not number:
+            return False, "no_subject", _("该材料须以企业名义申请时才能调取。")
+        ok, reason, message = servable(resource)
+        if not ok:
+            return ok, reason, message
         bidx = services.subject_bidx(resource.subject_kind, number)
         if not resource.records.filter(subject_bidx=bidx).exists():
             return False, "subject_not_found", _("%(provider)s没有申请人的“%(name)s”记录。") % {
@@ -187,6 +204,39 @@ def fetch_preview(materials, *, person, enterprise=None, department_id: int | No
         return {"available": True, "kind": "shared_data", "resource": resource.name, "code": resource.code,
                 "provider": resource.provider.name, "in_place_of": in_place_of}
 
+    def third_party(m, source: str, ref: str, name: str) -> dict:
+        field_key = get(m, "subject_field")
+        spec = fields.get(field_key) or {}
+        title = str(spec.get("title") or get(m, "subject_title") or field_key)
+        filled = False
+        value = form.get(field_key)
+        if value not in (None, "") and spec.get("format") in ("resident_id", "uscc"):
+            try:
+                services.normalise_subject(spec["format"], value)
+                filled = True
+            except DomainError:
+                filled = False
+        entry = {"available": True, "kind": "third_party", "source_kind": source, "subject_field": field_key,
+                 "subject_title": title, "filled": filled, "resource": name, "provider": "", "code": ref}
+        if source == "shared_data":
+            resource = DataResource.objects.select_related("provider").filter(code=ref).first()
+            if resource is None:
+                return {"available": False, "reason": "resource_not_found",
+                        "message": _("数据资源“%(code)s”尚未编目。") % {"code": ref}}
+            ok, reason, message = servable(resource)
+            if not ok:
+                return {"available": False, "reason": reason, "message": message}
+            entry.update(resource=resource.name, provider=resource.provider.name)
+            return entry
+        if lib is not None:
+            return entry
+        backing = next((r for r in services.backing_resources(ref) if servable(r)[0]), None)
+        if backing is None:
+            return {"available": False, "reason": "licence_library_unavailable",
+                    "message": _("电子证照库尚未接入，暂不能调取“%(name)s”。") % {"name": name}}
+        entry.update(resource=backing.name, provider=backing.provider.name)
+        return entry
+
     for m in materials:
         source, ref, key = get(m, "source"), (get(m, "source_ref") or "").upper(), get(m, "key")
         if source not in ("licence", "shared_data") or not key:
@@ -195,6 +245,9 @@ def fetch_preview(materials, *, person, enterprise=None, department_id: int | No
         if not ref:
             out[key] = {"available": False, "reason": "source_unknown",
                         "message": _("办事指南未指明“%(name)s”的来源，暂不能自动调取。") % {"name": name}}
+            continue
+        if get(m, "subject_field"):
+            out[key] = third_party(m, source, ref, name)
             continue
         if source == "shared_data":
             resource = DataResource.objects.select_related("provider").filter(code=ref).first()

@@ -607,6 +607,89 @@ def resolve_grant(resource: DataResource, department_id: int | None, item_code: 
 class FetchReport:
     attached: list = field(default_factory=list)
     skipped: list[dict] = field(default_factory=list)  # {key, name, source, reason, message}
+    #: attached materials about a person named in the form, not the applicant:
+    #: {key, name, subject_field, subject_title, subject (masked)}
+    third_party: list[dict] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Subject:
+    """Whose data a material is fetched for: the applicant (or their enterprise), or the person (or
+    organisation) whose number the applicant wrote in the form field the catalog names
+    (``Material.subject_field``)."""
+
+    kind: str
+    number: str
+    field: str = ""
+    title: str = ""
+
+    @property
+    def third_party(self) -> bool:
+        return bool(self.field)
+
+
+def _form_field(case, key: str) -> dict:
+    schema = case.item_version.form_schema if case.item_version_id else {}
+    spec = ((schema or {}).get("properties") or {}).get(key)
+    return spec if isinstance(spec, dict) else {}
+
+
+def material_subject(case, m, kind: str | None) -> tuple[Subject | None, str, str]:
+    """``(subject, "ok", "")`` or ``(None, reason, message)``. ``kind`` is the resource's subject kind
+    (None for a licence: then the form field's own format decides). A third party's number is taken
+    from the case's form only — never the applicant's own number in its place."""
+    key = getattr(m, "subject_field", "") or ""
+    if not key:
+        number = _subject_for(case, kind or SubjectKind.RESIDENT_ID)
+        if not number:
+            return None, "no_subject", str(_("该材料须以企业名义申请时才能调取。"))
+        return Subject(kind or SubjectKind.RESIDENT_ID, number), "ok", ""
+    spec = _form_field(case, key)
+    title = str(spec.get("title") or key)
+    field_kind = spec.get("format")
+    if field_kind not in SubjectKind.values:
+        return None, "subject_field_invalid", str(_("办事指南指定的数据主体字段“%(field)s”不是申请表中的身份证号码或统一社会信用代码字段。")
+                                                  % {"field": key})
+    if kind and field_kind != kind:
+        return None, "subject_kind_mismatch", str(_("“%(title)s”填写的号码类型与数据资源的主体类型不符。") % {"title": title})
+    value = (case.form_data or {}).get(key)
+    if value in (None, ""):
+        return None, "subject_missing", str(_("申请表未填写“%(title)s”，无法调取“%(name)s”。") % {
+            "title": title, "name": m.name})
+    try:
+        number = normalise_subject(field_kind, value)
+    except ValidationFailed as exc:
+        return None, "subject_invalid", str(_("申请表所填“%(title)s”无效：%(reason)s") % {
+            "title": title, "reason": (exc.fields.get("subject") or [exc.message])[0]})
+    return Subject(field_kind, number, key, title), "ok", ""
+
+
+def subject_form_errors(schema: dict | None, materials, form: dict | None, uploaded=()) -> dict[str, list[str]]:
+    """Precise form errors, before anything is written, for the materials fetched for a person named
+    in the form: ``{field: [message]}``. The field must hold a valid number when the material is
+    required and the applicant does not hand it in (``uploaded`` material keys)."""
+    props = ((schema or {}).get("properties") or {}) if isinstance(schema, dict) else {}
+    form = form if isinstance(form, dict) else {}
+    errors: dict[str, list[str]] = {}
+    for m in materials:
+        key, source = getattr(m, "subject_field", ""), getattr(m, "source", "")
+        if not key or source not in ("licence", "shared_data") or key in errors:
+            continue
+        spec = props.get(key) or {}
+        title = spec.get("title") or key
+        value = form.get(key)
+        if value in (None, ""):
+            if m.requirement == "required" and m.key not in uploaded:
+                errors[key] = [str(_("请填写“%(title)s”：平台据此调取“%(name)s”，无需您上传。") % {
+                    "title": title, "name": m.name})]
+            continue
+        if spec.get("format") in SubjectKind.values:
+            try:
+                normalise_subject(spec["format"], value)
+            except ValidationFailed as exc:
+                errors[key] = [str(_("“%(title)s”无效：%(reason)s") % {
+                    "title": title, "reason": (exc.fields.get("subject") or [exc.message])[0]})]
+    return errors
 
 
 def fetch_for_case(case, materials=None) -> list:
@@ -638,22 +721,31 @@ def fetch_for_case_report(case, materials=None) -> FetchReport:
         key = m.key or f"m{m.pk}"
         if key in have:
             continue
+        subject = None
         try:
             with transaction.atomic():
                 row, reason, message = (_fetch_shared(case, m, key, platform) if m.source == "shared_data"
                                         else _fetch_licence(case, m, key, platform))
+                subject = getattr(row, "_subject", None)
         except Exception:  # noqa: BLE001 - one failing source must not stop the application
             logger.exception("fetching material %s for case %s failed", key, case.number)
             row, reason, message = None, "fetch_failed", str(_("调取失败，请本人提交或由窗口补录。"))
         if row is not None:
             report.attached.append(row)
             have.add(key)
+            if subject is not None and subject.third_party:
+                report.third_party.append({"key": key, "name": m.name, "subject_field": subject.field,
+                                           "subject_title": subject.title,
+                                           "subject": mask_id_number(subject.number)})
         else:
             report.skipped.append({"key": key, "name": m.name, "source": m.source, "reason": reason,
                                    "message": message})
+    # the record of what was fetched for the case; a third party's data (the deceased's death
+    # certificate, a child's birth certificate) is named as such, with the form field it came from
     audit.record("exchange.case_materials_fetched", ("cases.case", case.number or case.pk), data={
         "attached": [r.material_key for r in report.attached],
-        "skipped": [{"key": s["key"], "reason": s["reason"]} for s in report.skipped]})
+        "skipped": [{"key": s["key"], "reason": s["reason"]} for s in report.skipped],
+        "third_party": report.third_party})
     return report
 
 
@@ -663,14 +755,18 @@ def _platform_department():
     return Department.objects.filter(code=platform_department_code()).first()
 
 
-def _pipeline_log(case, **kwargs) -> QueryLog:
+def _pipeline_log(case, subject: Subject | None = None, **kwargs) -> QueryLog:
     from yiwang.core.context import current
 
     ctx = current.get()
+    if subject is not None and subject.third_party:
+        purpose = _("办件 %(number)s“%(title)s”免提交材料调取（申请人已同意；调取的是申请表“%(field)s”所填人员的数据）") % {
+            "number": case.number, "title": case.title, "field": subject.title}
+    else:
+        purpose = _("办件 %(number)s“%(title)s”免提交材料调取（申请人已同意）") % {"number": case.number, "title": case.title}
     return QueryLog(channel=QueryLog.Channel.PIPELINE, department_id=case.department_id,
                     case_number=(case.number or "")[:32], ip=ctx.ip, request_id=ctx.request_id,
-                    purpose=(_("办件 %(number)s“%(title)s”免提交材料调取（申请人已同意）")
-                             % {"number": case.number, "title": case.title})[:500], **kwargs)
+                    purpose=purpose[:500], **kwargs)
 
 
 def _subject_for(case, kind: str) -> str | None:
@@ -709,7 +805,8 @@ def licence_label(licence) -> str:
     return str(getattr(ltype, "name", "") or getattr(licence, "name", "") or "")
 
 
-def licence_refusal(lib, candidates: list[tuple[str, str]], type_code: str, name: str) -> tuple[str, str]:
+def licence_refusal(lib, candidates: list[tuple[str, str]], type_code: str, name: str,
+                    subject_title: str = "") -> tuple[str, str]:
     """Why the library has no valid licence of the type for these holders: ``licence_revoked`` or
     ``licence_expired`` (naming the licence and the date) or ``licence_not_found``."""
     newest = getattr(lib, "newest_licence", None) if lib is not None else None
@@ -726,17 +823,23 @@ def licence_refusal(lib, candidates: list[tuple[str, str]], type_code: str, name
         if state == "expired":
             return "licence_expired", str(_("“%(name)s”（%(id)s）已于 %(at)s 过期。") % {
                 "name": label, "id": licence.identifier, "at": licence.valid_until.isoformat()})
+    if subject_title:
+        return "licence_not_found", str(_("电子证照库中没有申请表“%(field)s”所填人员有效的“%(name)s”。") % {
+            "field": subject_title, "name": name})
     return "licence_not_found", str(_("电子证照库中没有申请人有效的“%(name)s”。") % {"name": name})
 
 
-def _serve_record(case, resource: DataResource, key: str, name: str, platform, *, kind=QueryLog.Kind.DATA,
+def _serve_record(case, resource: DataResource, key: str, m, platform, *, kind=QueryLog.Kind.DATA,
                   licence_type: str = ""):
-    """Query the exchange's copy for the case's applicant, log it, attach the record as JSON."""
-    log = _pipeline_log(case, resource=resource, resource_code=resource.code, resource_name=resource.name,
+    """Query the exchange's copy for the material's subject (the applicant, or the person the form
+    names), log it, attach the record as JSON."""
+    name = m.name
+    subject, reason, message = material_subject(case, m, resource.subject_kind)
+    if subject is None:
+        return None, reason, message
+    number = subject.number
+    log = _pipeline_log(case, subject, resource=resource, resource_code=resource.code, resource_name=resource.name,
                         kind=kind, subject_kind=resource.subject_kind)
-    number = _subject_for(case, resource.subject_kind)
-    if not number:
-        return None, "no_subject", str(_("该材料须以企业名义申请时才能调取。"))
     log.subject_bidx = subject_bidx(resource.subject_kind, number)
     try:
         if resource.status != ResourceStatus.PUBLISHED:
@@ -748,6 +851,10 @@ def _serve_record(case, resource: DataResource, key: str, name: str, platform, *
         served = [f for f in grant.fields if f in resource.field_keys]
         log.fields_requested = served
         record = DataRecord.objects.filter(resource=resource, subject_bidx=log.subject_bidx).first()
+        if record is None and subject.third_party:
+            raise NotFound(_("%(provider)s没有申请表“%(field)s”所填人员的“%(name)s”记录。")
+                           % {"provider": resource.provider.name, "field": subject.title, "name": resource.name},
+                           code="subject_not_found")
         if record is None:
             raise NotFound(_("%(provider)s没有申请人的“%(name)s”记录。")
                            % {"provider": resource.provider.name, "name": resource.name}, code="subject_not_found")
@@ -763,6 +870,8 @@ def _serve_record(case, resource: DataResource, key: str, name: str, platform, *
         "resource": {"code": resource.code, "name": resource.name, "provider": resource.provider.name},
         "in_place_of_licence": licence_type or None,
         "subject": mask_id_number(number),
+        "subject_role": "third_party" if subject.third_party else "applicant",
+        "subject_field": {"key": subject.field, "title": subject.title} if subject.third_party else None,
         "case_number": case.number,
         "fields": [{"key": k, "name": names.get(k, k), "value": values.get(k)} for k in served],
         "record_version": record.version,
@@ -775,6 +884,7 @@ def _serve_record(case, resource: DataResource, key: str, name: str, platform, *
     log.save()
     title = name if not licence_type else f"{name}（{resource.name}核验）"
     row = _attach(case, key, title, "shared_data", data, "application/json", "json")
+    row._subject = subject
     return row, "ok", ""
 
 
@@ -792,7 +902,7 @@ def _fetch_shared(case, m, key: str, platform):
     resource = DataResource.objects.select_related("provider").filter(code=m.source_ref.upper()).first()
     if resource is None:
         return None, "resource_not_found", str(_("数据资源“%(code)s”尚未编目。") % {"code": m.source_ref})
-    return _serve_record(case, resource, key, m.name, platform)
+    return _serve_record(case, resource, key, m, platform)
 
 
 def licence_selectors():
@@ -835,7 +945,14 @@ def _licence_candidates(person, enterprise) -> list[tuple[str, str]]:
 def _fetch_licence(case, m, key: str, platform):
     type_code = m.source_ref.upper()
     lib = licence_selectors()
-    candidates = _licence_candidates(case.applicant, case.enterprise if case.enterprise_id else None)
+    subject = None
+    if getattr(m, "subject_field", ""):
+        subject, reason, message = material_subject(case, m, None)
+        if subject is None:
+            return None, reason, message
+        candidates = [(subject.kind, subject.number)]  # the person the form names, never the applicant
+    else:
+        candidates = _licence_candidates(case.applicant, case.enterprise if case.enterprise_id else None)
     if lib is not None and candidates:
         for kind, number in candidates:
             licence = lib.current_licence(number, type_code)
@@ -845,7 +962,7 @@ def _fetch_licence(case, m, key: str, platform):
             if state in ("revoked", "expired", "void"):
                 continue
             label = licence_label(licence) or m.source_name or m.name
-            log = _pipeline_log(case, kind=QueryLog.Kind.LICENCE, resource_code=type_code,
+            log = _pipeline_log(case, subject, kind=QueryLog.Kind.LICENCE, resource_code=type_code,
                                 resource_name=label[:128],
                                 subject_kind=kind, subject_bidx=subject_bidx(kind, number),
                                 fields_requested=["licence"], fields_returned=["licence"], result_size=1)
@@ -867,19 +984,23 @@ def _fetch_licence(case, m, key: str, platform):
             log.save()
             title = f"{label}（{identifier}）" if identifier else m.name
             row = _attach(case, key, title, "licence", data, content_type, ext)
+            row._subject = subject or Subject(kind, number)
             return row, "ok", ""
     # No licence in the library (or no library yet): a shared resource that holds the licence's data.
     backing = backing_resources(type_code)
     for resource in backing:
-        row, reason, message = _serve_record(case, resource, key, m.name, platform, licence_type=type_code)
+        if subject is not None and resource.subject_kind != subject.kind:
+            continue
+        row, reason, message = _serve_record(case, resource, key, m, platform, licence_type=type_code)
         if row is not None:
             return row, reason, message
     if lib is None and not backing:
         return None, "licence_library_unavailable", str(_("电子证照库尚未接入，暂不能调取“%(name)s”。") % {"name": m.source_name or m.name})
-    reason, message = licence_refusal(lib, candidates, type_code, m.source_name or m.name)
+    reason, message = licence_refusal(lib, candidates, type_code, m.source_name or m.name,
+                                      subject.title if subject is not None else "")
     if lib is not None and candidates:
         number_kind, number = candidates[-1]
-        _pipeline_log(case, kind=QueryLog.Kind.LICENCE, resource_code=type_code, resource_name=m.source_name[:128],
+        _pipeline_log(case, subject, kind=QueryLog.Kind.LICENCE, resource_code=type_code, resource_name=m.source_name[:128],
                       subject_kind=number_kind, subject_bidx=subject_bidx(number_kind, number),
                       outcome=reason, http_status=404 if reason == "licence_not_found" else 403).save()
     return None, reason, message

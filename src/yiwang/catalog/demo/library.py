@@ -89,7 +89,7 @@ def material(key: str, **overrides) -> dict:
     name, form, copies, source, ref, source_name, standard = MATERIALS[key]
     data = {"key": key, "name": name, "requirement": "required", "condition": "", "form": form, "copies": copies,
             "source": source, "source_ref": ref, "source_name": source_name, "acceptance_standard": standard,
-            "note": ""}
+            "note": "", "subject_field": ""}
     data.update(overrides)
     if data["requirement"] == "conditional" and not data["condition"]:
         raise ValueError(f"conditional material {key} needs a condition")
@@ -101,7 +101,7 @@ def own(name: str, *, form: str = "original", copies: int = 1, standard: str = "
     """A material only this item asks for (the applicant brings it)."""
     return {"key": key, "name": name, "requirement": "conditional" if condition else "required",
             "condition": condition, "form": form, "copies": copies, "source": "applicant", "source_ref": "",
-            "source_name": "", "acceptance_standard": standard, "note": ""}
+            "source_name": "", "acceptance_standard": standard, "note": "", "subject_field": ""}
 
 
 def agent_materials() -> list[dict]:
@@ -136,6 +136,10 @@ FIELDS: dict[str, dict] = {
     "father_id": {"type": "string", "title": "父亲身份证号码", "format": "resident_id"},
     "household_address": {"type": "string", "title": "申报户口地址", "maxLength": 120},
     "spouse_name": {"type": "string", "title": "对方姓名", "maxLength": 30},
+    # the person who died: their death medical certificate is fetched by this number (subject_field)
+    "deceased_name": {"type": "string", "title": "逝者姓名", "maxLength": 30},
+    "deceased_id": {"type": "string", "title": "逝者身份证号码", "format": "resident_id",
+                    "description": "平台按此号码调取逝者的死亡医学证明，无需上传"},
     "spouse_id": {"type": "string", "title": "对方身份证号码", "format": "resident_id"},
     "reason": {"type": "string", "title": "申请事由", "maxLength": 500},
     "family_size": {"type": "integer", "title": "共同生活家庭人口数", "minimum": 1, "maximum": 20},
