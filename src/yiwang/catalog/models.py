@@ -355,7 +355,7 @@ def derived_material_key(name: str) -> str:
     import hashlib
     import re
 
-    return "m-" + hashlib.sha1(re.sub(r"[\s（）()]", "", name).encode()).hexdigest()[:12]
+    return "m_" + hashlib.sha1(re.sub(r"[\s（）()]", "", name).encode()).hexdigest()[:12]
 
 
 class Material(models.Model):

@@ -319,6 +319,10 @@ def clean_material(raw: dict, *, with_item: bool = False) -> Cleaned:
         out.add(MATERIAL_FIELDS[8], _("申请人自备的材料不填写证照类型或数据资源代码。"))
     if d.get("source") == MaterialSource.APPLICANT and d.get("subject_field"):
         out.add(_MATERIAL["subject_field"], _("申请人自备的材料不填写数据主体字段（只有从电子证照库或共享数据获取的材料才按申请表中的号码调取）。"))
+    if "key" in d and not d["key"] and d.get("name"):
+        from .models import derived_material_key
+
+        d["key"] = derived_material_key(d["name"])  # every material needs a key (upload field, submission)
     return out
 
 
