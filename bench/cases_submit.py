@@ -34,8 +34,6 @@ import http.client
 import json
 import os
 import resource
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -48,6 +46,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 PY = sys.executable
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
+
+from _support import free_port, pct, server_env, stop, wait_ready, worker_memory  # noqa: E402
 
 FORM = {"applicant_name": "", "applicant_id": "", "phone": "", "business_address": "江东市云溪区人民路 66 号",
         "food_category": "热食类食品制售", "floor_area": 86.5}
@@ -177,19 +177,6 @@ def phase_verify(acks_path: str) -> None:
 
 
 # -- the driver ------------------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def pct(samples: list[float], p: float) -> float:
-    if not samples:
-        return float("nan")
-    s = sorted(samples)
-    return s[min(int(len(s) * p), len(s) - 1)] * 1000
-
-
 class Client(threading.Thread):
     """One keep-alive connection sending requests back to back until the deadline."""
 
@@ -267,51 +254,9 @@ def drive(port: int, factories: list, duration: float, limit: int, pace: float =
     }
 
 
-def worker_memory(master_pid: int) -> list[dict]:
-    out = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            status = (entry / "status").read_text()
-        except OSError:
-            continue
-        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
-        if fields.get("PPid", "").strip() == str(master_pid):
-            out.append({"pid": int(entry.name), "hwm_mb": int(fields["VmHWM"].split()[0]) / 1024,
-                        "rss_mb": int(fields["VmRSS"].split()[0]) / 1024})
-    return out
-
-
-def wait_ready(port: int, proc: subprocess.Popen, timeout: float = 60) -> None:
-    end = time.time() + timeout
-    while time.time() < end:
-        if proc.poll() is not None:
-            raise RuntimeError("gunicorn exited early; see its log")
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.3)
-    raise RuntimeError("gunicorn did not become ready")
-
-
 def run_database(kind: str, args) -> dict:
     workdir = Path(tempfile.mkdtemp(prefix=f"yiwang-bench-cases-{kind}-"))
-    env = dict(os.environ)
-    env.pop("DATABASE_URL", None)
-    env.update({
-        "YIWANG_VAR_DIR": str(workdir / "var"), "DJANGO_SETTINGS_MODULE": "yiwang.settings",
-        "PYTHONPATH": str(ROOT / "src"), "YIWANG_BENCH_FLOOR": "1", "YIWANG_INPROCESS_WORKER": "0",
-        "API_AUTH_RATE": "1000000/m", "API_ANON_RATE": "1000000/m", "LOG_LEVEL": "WARNING",
-        "WEB_CONCURRENCY": str(args.workers), "DEBUG": "0", "YIWANG_PRODUCTION": "0",
-    })
-    if args.threads:
-        env["WEB_THREADS"] = str(args.threads)
-    env.pop("REDIS_URL", None)
+    env = server_env(workdir, args.workers, args.threads)
     pg_admin = None
     dbname = None
     if kind == "sqlite":
@@ -407,11 +352,7 @@ def run_database(kind: str, args) -> dict:
         result.update({"floor": floor, "full": full, "replayed": len(sample), "replay_ok": replay_ok,
                        "memory": memory})
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
         log.close()
     acks = workdir / "acks.json"
     acks.write_text(json.dumps({"acked": [{"key": a["key"], "number": a["number"]} for a in acked]}))

@@ -32,29 +32,14 @@ sys.path.insert(0, str(ROOT / "bench"))
 os.environ.setdefault("YIWANG_VAR_DIR", tempfile.mkdtemp(prefix="yiwang-bench-hotline-"))
 os.environ["DJANGO_SETTINGS_MODULE"] = "yiwang.settings_test"
 
-
-def pct(samples, p):
-    s = sorted(samples)
-    return s[min(int(len(s) * p), len(s) - 1)] * 1000
+from _support import load_district_structure, pct  # noqa: E402
 
 
 def load_structure(orders: int) -> float:
-    import io
-
-    from django.core.management import call_command
-
-    from yiwang.core.demo.loader import _Loader
-    from yiwang.grid import demo as grid_demo
-    from yiwang.hotline.demo import categories, history, knowledge
+    from yiwang.hotline.demo import history, knowledge
 
     t0 = time.perf_counter()
-    call_command("createcachetable", verbosity=0)
-    call_command("seed_calendar", verbosity=0, stdout=io.StringIO())
-    loader = _Loader()
-    loader.divisions()
-    loader.departments()
-    grid_demo.load()
-    categories.seed()
+    load_district_structure()
     knowledge.load()
     history.load(orders)
     return time.perf_counter() - t0

@@ -27,8 +27,6 @@ import http.client
 import json
 import os
 import random
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -41,9 +39,11 @@ sys.path.insert(0, str(ROOT / "src"))
 PY = sys.executable
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
 
+from _support import free_port, load_district_structure, pct, server_env, stop, wait_ready  # noqa: E402
+
 
 def phase_setup(out_path: str, clients: int) -> None:
-    import io
+    from datetime import date
 
     import django
 
@@ -53,22 +53,12 @@ def phase_setup(out_path: str, clients: int) -> None:
 
     from yiwang.accounts.models import User
     from yiwang.accounts.services import issue_token
-    from yiwang.core.demo.loader import _Loader
     from yiwang.core.identity import make_resident_id
-    from yiwang.grid import demo as grid_demo
     from yiwang.grid.demo import grid_specs, sample_point
-    from yiwang.hotline.demo import categories, history
+    from yiwang.hotline.demo import history
 
     call_command("migrate", verbosity=0)
-    call_command("createcachetable", verbosity=0)
-    call_command("seed_calendar", verbosity=0, stdout=io.StringIO())
-    loader = _Loader()
-    loader.divisions()
-    loader.departments()
-    grid_demo.load()
-    categories.seed()
-    from datetime import date
-
+    load_district_structure()
     password = make_password(None)
     tokens = []
     for c in range(clients):
@@ -110,33 +100,6 @@ def phase_verify(acks_path: str) -> None:
         "create_events": Event.objects.filter(action="create").count(),
         "audit_events_checked": checked, "audit_chain_ok": problem is None,
     }))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def pct(samples, p):
-    s = sorted(samples)
-    return s[min(int(len(s) * p), len(s) - 1)] * 1000 if s else float("nan")
-
-
-def wait_ready(port: int, proc: subprocess.Popen, timeout: float = 120) -> None:
-    end = time.time() + timeout
-    while time.time() < end:
-        if proc.poll() is not None:
-            raise RuntimeError("gunicorn exited early; see its log")
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.3)
-    raise RuntimeError("gunicorn did not become ready")
 
 
 def drive(port: int, tokens: list[str], payloads: list[dict], duration: float, path: str = "/api/v1/hotline/orders"
@@ -196,14 +159,7 @@ def drive(port: int, tokens: list[str], payloads: list[dict], duration: float, p
 
 def run_database(kind: str, args) -> None:
     workdir = Path(tempfile.mkdtemp(prefix=f"yiwang-bench-hotline-{kind}-"))
-    env = dict(os.environ)
-    env.pop("DATABASE_URL", None)
-    env.pop("REDIS_URL", None)
-    env.update({"YIWANG_VAR_DIR": str(workdir / "var"), "DJANGO_SETTINGS_MODULE": "yiwang.settings",
-                "PYTHONPATH": str(ROOT / "src"), "YIWANG_INPROCESS_WORKER": "0", "API_AUTH_RATE": "1000000/m",
-                "API_ANON_RATE": "1000000/m", "LOG_LEVEL": "WARNING", "WEB_CONCURRENCY": str(args.workers),
-                "WEB_THREADS": str(args.threads), "DEBUG": "0", "YIWANG_PRODUCTION": "0",
-                "YIWANG_BENCH_FLOOR": "1"})
+    env = server_env(workdir, args.workers, args.threads)
     (workdir / "var").mkdir()
     dbname = None
     if kind == "sqlite":
@@ -227,7 +183,7 @@ def run_database(kind: str, args) -> None:
                              f"127.0.0.1:{port}"], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     rows, acked = [], []
     try:
-        wait_ready(port, proc)
+        wait_ready(port, proc, timeout=120)
         drive(port, data["tokens"][:4], data["payloads"], args.warmup)  # warm-up (imports, connections)
         for n in args.clients:
             floor = drive(port, data["tokens"][:n], data["payloads"], args.duration, "/bench/floor")
@@ -235,11 +191,7 @@ def run_database(kind: str, args) -> None:
             acked += r["acked"]
             rows.append((n, r, floor))
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
         log.close()
     acks = workdir / "acks.json"
     acked = [a for a in acked if a]

@@ -55,6 +55,22 @@ def django_db_setup(django_db_setup, django_db_blocker):
         call_command("seed_calendar", verbosity=0)
 
 
+@pytest.fixture(scope="module")
+def module_transaction(django_db_setup, django_db_blocker):
+    """Database access for module-scoped fixtures (a demo loaded once per module): everything they
+    write is rolled back after the module's last test. Tests still request ``db`` for their own."""
+    from django.db import transaction
+
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            yield
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+
 @pytest.fixture
 def org(db):
     """One district with a street, a community, a department, a service place and a counter."""
@@ -174,7 +190,9 @@ _codes = itertools.count(1)
 def make_item(db):
     """make_item(department, case_type="2", promised=10, fee=None, materials=[...], schema=...,
     objects="1,2") -> a published ServiceItem whose ``current`` version is what cases file under.
-    ``materials`` are ``(key, name, required, source)`` tuples; ``objects`` the 服务对象 codes."""
+    ``materials`` are ``(key, name, required, source)`` tuples, optionally with a fifth element, the
+    exchange resource / licence type code (``source_ref``, also its ``source_name``); ``objects`` the
+    服务对象 codes."""
     from yiwang.catalog.models import ItemVersion, Material, ServiceItem
 
     def _make(department, *, name="食品经营许可", case_type="2", promised=10, statutory=20, fee=None,
@@ -197,12 +215,13 @@ def make_item(db):
                 "required": ["shop_name"],
             },
         )
-        for i, (key, mname, required, source) in enumerate(materials if materials is not None else [
+        for i, (key, mname, required, source, *ref) in enumerate(materials if materials is not None else [
             ("application_form", "申请书", True, "applicant"),
             ("id_card", "法定代表人身份证", True, "licence"),
         ]):
-            Material.objects.create(version=version, order=i, key=key, name=mname,
-                                    requirement="required" if required else "conditional", source=source)
+            Material.objects.create(version=version, order=i, key=key, name=mname, source=source,
+                                    source_ref=ref[0] if ref else "", source_name=ref[0] if ref else "",
+                                    requirement="required" if required else "conditional")
         ItemVersion.objects.filter(pk=version.pk).update(status="published")
         item.current = ItemVersion.objects.get(pk=version.pk)
         item.save()

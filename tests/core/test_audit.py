@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import threading
 from contextlib import contextmanager
 from datetime import date
 from io import StringIO
@@ -17,6 +16,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection, transaction
 
+from concurrency import in_threads
 from yiwang.core import audit
 from yiwang.core.models import AuditChainHead, AuditEvent
 
@@ -256,27 +256,11 @@ THREADS, PER_THREAD = 8, 12
 def test_concurrent_writers_keep_one_unbroken_chain():
     """Several web workers record at once, starting from an empty trail (so they also race to
     create the chain head): every event gets its own number and the chain verifies."""
-    from django.db import connections
-
-    barrier = threading.Barrier(THREADS)
-    errors: list[BaseException] = []
-
     def writer(n: int) -> None:
-        try:
-            barrier.wait()
-            for i in range(PER_THREAD):
-                audit.record("concurrent", ("writer", str(n)), data={"i": i})
-        except BaseException as exc:  # noqa: BLE001
-            errors.append(exc)
-        finally:
-            connections.close_all()
+        for i in range(PER_THREAD):
+            audit.record("concurrent", ("writer", str(n)), data={"i": i})
 
-    threads = [threading.Thread(target=writer, args=(n,)) for n in range(THREADS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert not errors, errors
+    in_threads(THREADS, writer)
     seqs = list(AuditEvent.objects.order_by("seq").values_list("seq", flat=True))
     assert seqs == list(range(1, THREADS * PER_THREAD + 1))
     assert audit.verify_chain() == (THREADS * PER_THREAD, None)

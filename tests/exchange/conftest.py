@@ -8,6 +8,8 @@ from datetime import timedelta
 
 import pytest
 
+from cases.samples import PDF  # noqa: F401 - re-exported for the exchange tests
+
 _codes = itertools.count(1)
 
 
@@ -119,40 +121,19 @@ def gw(client):
     return _call
 
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-
-
 @pytest.fixture
-def make_item(db):
-    """make_item(department, materials=[(key, name, required, source, source_ref)]) -> published item."""
-    from yiwang.catalog.models import ItemVersion, Material, ServiceItem
-
+def make_item(make_item):
+    """make_item(department, materials=[(key, name, required, source, source_ref)]) -> published item
+    (the root fixture, with a form that requires nothing)."""
     def _make(department, materials, name="食品经营许可"):
-        n = next(_codes)
-        item = ServiceItem.objects.create(code=f"11329002EXCH{n:04d}", basic_code=f"0009{n:04d}",
-                                          department=department, name=name)
-        version = ItemVersion.objects.create(
-            item=item, number=1, status="review", name=name, item_type="01", basic_code=item.basic_code,
-            legal_basis="《中华人民共和国食品安全法》第三十五条", acceptance_conditions="申请人具备相应条件",
-            service_objects="1,2", statutory_limit_days=20, promised_limit_days=10, case_type="2", visits=0,
-            online_depth=4, handling_place="云溪区政务服务中心", handling_hours="工作日 9:00-17:00",
-            consultation="12345", complaint="12345", result_type="1", result_name=f"{name}证",
-            form_schema={"type": "object", "properties": {"shop_name": {"type": "string", "title": "店铺名称"}},
-                         "required": []})
-        for i, (key, mname, required, source, ref) in enumerate(materials):
-            Material.objects.create(version=version, order=i, key=key, name=mname, source=source, source_ref=ref,
-                                    source_name=ref, requirement="required" if required else "conditional",
-                                    condition="" if required else "按情形")
-        ItemVersion.objects.filter(pk=version.pk).update(status="published")
-        item.current = ItemVersion.objects.get(pk=version.pk)
-        item.save()
-        return item
+        return make_item(department, name=name, materials=materials, schema={
+            "type": "object", "properties": {"shop_name": {"type": "string", "title": "店铺名称"}}, "required": []})
 
     return _make
 
 
 @pytest.fixture
-def submit_case(db):
+def submit_case(db, upload):
     """submit_case(citizen, item, consent=True) -> a case filed through cases.services.submit."""
     import secrets
 
@@ -164,8 +145,7 @@ def submit_case(db):
         uploads = []
         for m in item.current.materials.all():
             if m.source == "applicant" and m.requirement == "required":
-                row = case_services.upload_material(actor, name=f"{m.name}.pdf", data=PDF, key=m.key)
-                uploads.append({"key": m.key, "upload": row.upload_token})
+                uploads.append({"key": m.key, "upload": upload(actor, key=m.key, name=f"{m.name}.pdf")})
         case, _created = case_services.submit(actor, item_code=item.code, form={"shop_name": "老王面馆"},
                                               materials=uploads, idempotency_key=secrets.token_hex(8),
                                               consent_data_sharing=consent)

@@ -10,21 +10,12 @@ from django.core.management import call_command
 
 
 @pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker):
-    from django.db import transaction
-
+def demo(module_transaction):
     from yiwang.core.demo.loader import load_demo
     from yiwang.exchange.demo import load
 
-    with django_db_blocker.unblock():
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            load_demo()
-            yield load()
-        finally:
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
+    load_demo()
+    return load()
 
 
 def test_loaded_and_idempotent(demo, db):

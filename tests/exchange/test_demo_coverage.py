@@ -8,26 +8,16 @@ import pytest
 
 
 @pytest.fixture(scope="module")
-def demo_district(django_db_setup, django_db_blocker):
-    from django.db import transaction
-
+def demo_district(module_transaction):
     from yiwang.catalog.demo.loader import load as load_catalog
     from yiwang.core.demo.loader import load_demo
     from yiwang.exchange.demo import load as load_exchange
     from yiwang.licences.demo import load as load_licences
 
-    with django_db_blocker.unblock():
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            load_demo()
-            assert load_catalog().ok
-            load_exchange()
-            load_licences()
-            yield
-        finally:
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
+    load_demo()
+    assert load_catalog().ok
+    load_exchange()
+    load_licences()
 
 
 def test_every_government_issued_material_of_the_demo_catalog_is_fetched(demo_district, db):

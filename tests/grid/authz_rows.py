@@ -16,10 +16,10 @@ work orders are; the outsider grid worker covers the second. Who may do what (yi
 
 from __future__ import annotations
 
-OUTSIDERS = ["other_citizen", "other_reviewer", "other_handler", "other_dept_head", "other_grid_worker"]
+from cases.authz_rows import STAFF_LOGIN, outside  # the rows of every app share these
+
 MAP_ROLES = ("hotline_operator", "supervisor", "platform_admin", "grid_worker", "handler", "dept_head")
 MAP_OUTSIDERS = ("other_handler", "other_dept_head", "other_grid_worker")
-STAFF_LOGIN = {"anonymous": "/accounts/login/staff/?next="}
 
 #: 望江社区's two grids (WGS-84 squares); the point the orders are at lies in the first.
 GRID_A, GRID_B = "329002001001-01", "329002001001-02"
@@ -28,14 +28,6 @@ POINT = {"lat": 32.06, "lng": 118.81}
 
 def _square(x0: float, y0: float, x1: float, y1: float) -> dict:
     return {"type": "Polygon", "coordinates": [[[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]]}
-
-
-def outside(table: dict, default: int, **overrides: int) -> dict:
-    out = {**table, **{o: default for o in OUTSIDERS}}
-    for name, status in overrides.items():
-        assert name in OUTSIDERS, name
-        out[name] = status
-    return out
 
 
 def setup_grids(w) -> None:

@@ -79,54 +79,6 @@ def test_grids_geojson(tokens, api):
     assert outline_len == pytest.approx(2 * ((demo.EAST - demo.WEST) + (demo.NORTH - demo.SOUTH)), rel=1e-6)
 
 
-# -- every role against the grid API and the grid pages (delegated by tests/authz) ---------------
-from hotline.conftest import ROLES, role_world  # noqa: E402,F401
-
-MAP_ROLES = {"hotline_operator", "supervisor", "platform_admin", "grid_worker", "handler", "dept_head"}
-
-
-def _client(w, role):
-    from django.test import Client
-
-    c = Client()
-    if role == "anonymous":
-        return c
-    user = w.users[role]
-    c.force_login(user, backend="yiwang.accounts.backends.IdentityBackend")
-    session = c.session
-    if getattr(user, "device", None) is not None:
-        session["otp_device_id"] = user.device.persistent_id
-    if role == "enterprise_agent":
-        from yiwang.accounts.middleware import SESSION_ENTERPRISE
-
-        session[SESSION_ENTERPRISE] = w.enterprise.pk
-    session.save()
-    return c
-
-
-@pytest.mark.parametrize("role", ROLES)
-def test_every_role_against_the_grid_api_and_pages(role_world, role):
-    from django.test import Client
-
-    w = role_world
-    headers = {} if role == "anonymous" else {"Authorization": f"Bearer {w.tokens[role]}"}
-    api_expected = 401 if role == "anonymous" else 200 if role in MAP_ROLES else 403
-    c = Client()
-    assert c.get("/api/v1/grid/grids", headers=headers).status_code == api_expected
-    assert c.get("/api/v1/grid/locate", {"lat": "32.06", "lng": "118.81"}, headers=headers).status_code == api_expected
-    web = _client(w, role)
-    page_expected = 302 if role == "anonymous" else 200 if role in MAP_ROLES else 403
-    assert web.get("/grid/map/").status_code == page_expected
-    r = web.get("/grid/map/orders.json")
-    assert r.status_code == (401 if role == "anonymous" else 200 if role in MAP_ROLES else 403)
-    if role in ("handler", "dept_head", "grid_worker", "hotline_operator"):
-        assert [o["number"] for o in r.json()["orders"]] == [w.order.number]  # in their scope
-    assert web.get("/grid/report/").status_code == (302 if role == "anonymous" else 200 if role == "grid_worker"
-                                                    else 403)
-    r = web.post("/grid/report/", {"text": "滨江花园东门井盖缺失", "lat": "32.06", "lng": "118.81"})
-    assert r.status_code == (302 if role in ("anonymous", "grid_worker") else 403)
-
-
 # -- the map works offline: no tile server anywhere ------------------------------------------------
 TILE_URL = (r"tileLayer|\{z\}|\{s\}\.|tile\.openstreetmap|openstreetmap\.org|tianditu|amap\.com|autonavi|mapbox"
             r"|arcgisonline|maps\.googleapis|bdimg|map\.baidu")

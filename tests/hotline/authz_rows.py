@@ -26,8 +26,8 @@ Who may do what (yiwang.hotline):
 
 from __future__ import annotations
 
-OUTSIDERS = ["other_citizen", "other_reviewer", "other_handler", "other_dept_head", "other_grid_worker"]
-APPLICANTS = ("citizen", "enterprise_agent")
+from cases.authz_rows import APPLICANTS, LOGIN, STAFF_LOGIN, outside  # the rows of every app share these
+
 #: Who sees the world's order (the caller, the centre, oversight, the lead department, its grid).
 SEES_ORDER = ("citizen", "hotline_operator", "supervisor", "platform_admin", "handler", "dept_head", "grid_worker")
 LEAD = ("handler", "dept_head")
@@ -38,16 +38,6 @@ KB_EDIT = ("hotline_operator", "handler", "dept_head", "editor", "platform_admin
 CATEGORY = "MX01"
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 1996
 CALLER_NAME, CALLER_PHONE = "王芳", "13900139001"  # the world's citizen
-LOGIN = {"anonymous": "/accounts/login/?next="}
-STAFF_LOGIN = {"anonymous": "/accounts/login/staff/?next="}
-
-
-def outside(table: dict, default: int, **overrides: int) -> dict:
-    out = {**table, **{o: default for o in OUTSIDERS}}
-    for name, status in overrides.items():
-        assert name in OUTSIDERS, name
-        out[name] = status
-    return out
 
 
 # -- the world's objects ------------------------------------------------------------------------

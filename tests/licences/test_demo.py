@@ -10,26 +10,17 @@ import pytest
 
 
 @pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker):
-    from django.db import transaction
-
+def demo(module_transaction):
     from yiwang.core.demo.loader import load_demo
     from yiwang.exchange.demo import load as load_exchange
     from yiwang.licences import demo as licence_demo
 
-    with django_db_blocker.unblock():
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            load_demo()
-            load_exchange()
-            started = time.perf_counter()
-            counts = licence_demo.load()
-            counts["seconds"] = time.perf_counter() - started
-            yield counts
-        finally:
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
+    load_demo()
+    load_exchange()
+    started = time.perf_counter()
+    counts = licence_demo.load()
+    counts["seconds"] = time.perf_counter() - started
+    return counts
 
 
 def test_marriage_certificates_match_the_marriage_registry(demo, db):
