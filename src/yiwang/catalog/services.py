@@ -27,7 +27,6 @@ from .models import (
     Material,
     ServiceItem,
     VersionStatus,
-    derived_material_key,
 )
 from .validation import Cleaned, canonical_item, check_materials, clean_bundle, clean_item, version_kwargs
 
@@ -72,9 +71,7 @@ def _write_materials(version: ItemVersion, materials: list[dict], previous: list
     version.materials.all().delete()
     rows = []
     for i, m in enumerate(materials, 1):
-        row = Material(version=version, order=i, **m)
-        if not row.key:
-            row.key = derived_material_key(row.name)
+        row = Material(version=version, order=i, **m)  # clean_material gave a keyless one its derived key
         prior = old.get(row.dedupe_key())
         if prior is not None:
             row.blank_form, row.sample = prior.blank_form.name, prior.sample.name

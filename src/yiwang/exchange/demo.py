@@ -238,14 +238,6 @@ def _marriages(people: list[Person]) -> dict[str, dict]:
     return out
 
 
-def demo_marriages() -> dict[str, dict]:
-    """The demo marriage registry (婚姻登记信息, ``MZ-HYDJ``) for the demo residents now in the
-    database: ``{resident ID number: {marital_status, spouse_name, spouse_id, registered_on,
-    certificate_no, registry}}``. The licence library's demo 结婚证 are issued from it, so the
-    licence and the registry tell the same story (same couples, names and dates)."""
-    return _marriages(_people())
-
-
 _VIN_VALUES = {**{str(d): d for d in range(10)}, **dict(zip("ABCDEFGH", range(1, 9))),
                **dict(zip("JKLMN", range(1, 6))), "P": 7, "R": 9, **dict(zip("STUVWXYZ", range(2, 10)))}
 _VIN_WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
@@ -279,8 +271,8 @@ def _organisation_form(name: str) -> str:
 
 def demo_registry() -> dict[str, dict[str, dict]]:
     """The demo registries as generated for the residents and enterprises now in the database:
-    ``{resource code: {subject number: values}}``. The licence library's demo 居住证 (GA-HJXX,
-    RS-CBJF, ZRZY-BDC) and 执业资格证书 (JY-XLXX) are issued from them, so a licence agrees with
+    ``{resource code: {subject number: values}}``. The licence library's demo 结婚证 (MZ-HYDJ),
+    居住证 (GA-HJXX, RS-CBJF, ZRZY-BDC) and 执业资格证书 (JY-XLXX) are issued from them, so a licence agrees with
     the records behind it whichever of the two demo loaders runs first."""
     from yiwang.accounts.models import Enterprise
 

@@ -177,13 +177,9 @@ def fetch_preview(materials, *, person, enterprise=None, department_id: int | No
 
     def servable(resource: DataResource) -> tuple[bool, str, str]:
         """Whether the pipeline may query the resource at all (published, shared, granted)."""
-        if resource.status != ResourceStatus.PUBLISHED:
-            return False, "resource_not_found", _("数据资源“%(code)s”未发布。") % {"code": resource.code}
-        if resource.share_class == "not_shared":
-            return False, "resource_not_shared", _("该数据资源不予共享。")
         try:
-            services.pipeline_grant(resource, department_id, item_code, platform)
-        except PermissionDeniedError as exc:
+            services.servable_grant(resource, department_id, item_code, platform)
+        except DomainError as exc:
             return False, exc.code, str(exc.message)
         return True, "ok", ""
 
@@ -219,10 +215,10 @@ def fetch_preview(materials, *, person, enterprise=None, department_id: int | No
         entry = {"available": True, "kind": "third_party", "source_kind": source, "subject_field": field_key,
                  "subject_title": title, "filled": filled, "resource": name, "provider": "", "code": ref}
         if source == "shared_data":
-            resource = DataResource.objects.select_related("provider").filter(code=ref).first()
-            if resource is None:
-                return {"available": False, "reason": "resource_not_found",
-                        "message": _("数据资源“%(code)s”尚未编目。") % {"code": ref}}
+            try:
+                resource = services.catalogued_resource(ref)
+            except DomainError as exc:
+                return {"available": False, "reason": exc.code, "message": str(exc.message)}
             ok, reason, message = servable(resource)
             if not ok:
                 return {"available": False, "reason": reason, "message": message}
@@ -250,10 +246,10 @@ def fetch_preview(materials, *, person, enterprise=None, department_id: int | No
             out[key] = third_party(m, source, ref, name)
             continue
         if source == "shared_data":
-            resource = DataResource.objects.select_related("provider").filter(code=ref).first()
-            if resource is None:
-                out[key] = {"available": False, "reason": "resource_not_found",
-                            "message": _("数据资源“%(code)s”尚未编目。") % {"code": ref}}
+            try:
+                resource = services.catalogued_resource(ref)
+            except DomainError as exc:
+                out[key] = {"available": False, "reason": exc.code, "message": str(exc.message)}
                 continue
             ok, reason, message = held(resource)
             out[key] = shared(resource) if ok else {"available": False, "reason": reason, "message": message}

@@ -789,8 +789,24 @@ def pipeline_grant(resource, department_id: int | None, item_code: str, platform
             raise exc from None
 
 
-def _pipeline_grant(resource, case, platform) -> Grant:
-    return pipeline_grant(resource, case.department_id, case.item_code, platform)
+def servable_grant(resource: DataResource, department_id: int | None, item_code: str, platform) -> Grant:
+    """The grant under which the pipeline may query ``resource`` for this department's item; NotFound
+    or PermissionDenied (with the reason as its code) when it may not: the resource is unpublished,
+    not shared, or granted to neither the department nor the platform. The one rule for both the
+    fetch (:func:`_serve_record`) and its preview on the application form."""
+    if resource.status != ResourceStatus.PUBLISHED:
+        raise NotFound(_("数据资源“%(code)s”未发布。") % {"code": resource.code}, code="resource_not_found")
+    if resource.share_class == ShareClass.NOT_SHARED:
+        raise PermissionDeniedError(_("该数据资源不予共享。"), code="resource_not_shared")
+    return pipeline_grant(resource, department_id, item_code, platform)
+
+
+def catalogued_resource(code: str) -> DataResource:
+    """The data resource a material's ``source_ref`` names (with its provider), or NotFound."""
+    resource = DataResource.objects.select_related("provider").filter(code=code.upper()).first()
+    if resource is None:
+        raise NotFound(_("数据资源“%(code)s”尚未编目。") % {"code": code}, code="resource_not_found")
+    return resource
 
 
 def backing_resources(type_code: str) -> list[DataResource]:
@@ -842,11 +858,7 @@ def _serve_record(case, resource: DataResource, key: str, m, platform, *, kind=Q
                         kind=kind, subject_kind=resource.subject_kind)
     log.subject_bidx = subject_bidx(resource.subject_kind, number)
     try:
-        if resource.status != ResourceStatus.PUBLISHED:
-            raise NotFound(_("数据资源“%(code)s”未发布。") % {"code": resource.code}, code="resource_not_found")
-        if resource.share_class == ShareClass.NOT_SHARED:
-            raise PermissionDeniedError(_("该数据资源不予共享。"), code="resource_not_shared")
-        grant = _pipeline_grant(resource, case, platform)
+        grant = servable_grant(resource, case.department_id, case.item_code, platform)
         log.grant = grant
         served = [f for f in grant.fields if f in resource.field_keys]
         log.fields_requested = served
@@ -899,9 +911,10 @@ def _attach(case, key: str, name: str, source: str, data: bytes, content_type: s
 
 
 def _fetch_shared(case, m, key: str, platform):
-    resource = DataResource.objects.select_related("provider").filter(code=m.source_ref.upper()).first()
-    if resource is None:
-        return None, "resource_not_found", str(_("数据资源“%(code)s”尚未编目。") % {"code": m.source_ref})
+    try:
+        resource = catalogued_resource(m.source_ref)
+    except NotFound as exc:
+        return None, exc.code, str(exc.message)
     return _serve_record(case, resource, key, m, platform)
 
 

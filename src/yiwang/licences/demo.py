@@ -3,7 +3,7 @@
 Types use the short type codes of the demo catalog (YYZZ, SPJYXKZ, JHZ, …). Licences are created
 in bulk with valid GB/T 36904 identifiers; their PDFs are rendered and signed when first opened.
 Idempotent: a holder never gets a second licence of the same type from this loader. The 结婚证 are
-issued to the couples of the exchange's demo marriage registry (``yiwang.exchange.demo``), so a
+issued to the couples of the exchange's demo marriage registry (``yiwang.exchange.demo``, MZ-HYDJ), so a
 licence and the registry record behind it name the same spouse and date. Likewise the 居住证 go to
 the residents whose household registration the population registry places outside the district
 (with a job or home here), and the 执业资格证书 to the doctors, nurses, lawyers and engineers whose
@@ -113,15 +113,6 @@ def ensure_types() -> int:
     return created
 
 
-def _marriages() -> dict[str, dict]:
-    """The demo marriage registry (``yiwang.exchange.demo.demo_marriages``), or none without the exchange."""
-    try:
-        from yiwang.exchange.demo import demo_marriages
-    except ImportError:
-        return {}
-    return demo_marriages()
-
-
 def _registry() -> dict[str, dict[str, dict]]:
     """The exchange's demo registries (``yiwang.exchange.demo.demo_registry``), or none without it."""
     try:
@@ -203,15 +194,15 @@ def load(stdout=None) -> dict:
             add("BDCQZS", user=person, data={"location": person.address or "云溪区", "area": f"{rng.randint(45, 160)}㎡"})
     # 结婚证: the couples of the exchange's demo marriage registry (婚姻登记信息), with the same
     # spouses, registration dates and certificate numbers; the divorced hold none
+    registry = _registry()
     by_number = {p.id_number: p for p in citizens}
-    for number, m in sorted(_marriages().items()):
+    for number, m in sorted(registry.get("MZ-HYDJ", {}).items()):
         person = by_number.get(number)
         if person is None or m.get("marital_status") != "已婚":
             continue
         day = date.fromisoformat(m["registered_on"])
         add("JHZ", user=person, valid_from=day, data={"spouse": m["spouse_name"], "registered_on": m["registered_on"],
                                                       "certificate_no": m.get("certificate_no", "")})
-    registry = _registry()
     # 居住证: residents whose household registration (人口户籍信息) is outside the district and who
     # meet the condition of a stable job (参保缴费) or home (不动产登记); renewed (签注) every year
     households, insured, homes = (registry.get(c, {}) for c in ("GA-HJXX", "RS-CBJF", "ZRZY-BDC"))

@@ -21,7 +21,7 @@ from . import identifier as ident
 from . import pdf as pdf_render
 from . import signing
 from .models import Licence, LicenceType
-from .selectors import masked_holder_code
+from .selectors import by_identifier, masked_holder_code
 
 
 def _add_years(day: date, years: int) -> date:
@@ -121,3 +121,29 @@ def revoke(actor: Actor, identifier: str, reason: str) -> Licence:
     licence.save(update_fields=["status", "revoked_at", "revoke_reason"])
     audit.record("licence.revoked", licence, data={"identifier": identifier, "reason": reason})
     return licence
+
+
+def verify_file(data: bytes) -> tuple[signing.PdfCheck, Licence | None]:
+    """Check an uploaded licence PDF: its signature and integrity, then the library: an intact file
+    is still refused when the library does not hold its licence as valid today. Returns the check
+    and the library's licence the file names (None when it names none the library knows)."""
+    check = signing.verify_pdf(data)
+    licence = by_identifier(check.identifier) if check.identifier else None
+    if check.ok:
+        check = _library_check(check, licence)
+    return check, licence
+
+
+def _library_check(check: signing.PdfCheck, licence) -> signing.PdfCheck:
+    if licence is None:
+        return signing.PdfCheck(False, "licence_unknown", _("签名完好，但证照库中没有该证照，不能作为电子证照使用。"),
+                                check.identifier)
+    state = licence.state()
+    if state == "revoked":
+        at = timezone.localtime(licence.revoked_at).date().isoformat() if licence.revoked_at else ""
+        return signing.PdfCheck(False, "licence_revoked", _("签名完好，但该证照已于 %(at)s 注销：%(reason)s") % {
+            "at": at, "reason": licence.revoke_reason or "-"}, check.identifier)
+    if state == "expired":
+        return signing.PdfCheck(False, "licence_expired", _("签名完好，但该证照已于 %(at)s 过期。") % {
+            "at": licence.valid_until.isoformat()}, check.identifier)
+    return check

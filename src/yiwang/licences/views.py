@@ -8,7 +8,6 @@ import logging
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -58,10 +57,7 @@ def verify_upload(request):
             context["error"] = _("文件超过 10 MB。")
             status = 400
         else:
-            check = signing.verify_pdf(upload.read())
-            licence = selectors.by_identifier(check.identifier) if check.identifier else None
-            if check.ok:
-                check = _library_check(check, licence)
+            check, licence = services.verify_file(upload.read())
             context["check"] = check
             context["result"] = selectors.public_view(licence) if licence else None
             status = 200 if check.ok else 422
@@ -76,22 +72,6 @@ def verify_upload(request):
                                  "message": str(check.message if check else context.get("error")),
                                  "licence": context.get("result")}, status=status)
     return render(request, "licences/verify_upload.html", context, status=status)
-
-
-def _library_check(check: signing.PdfCheck, licence) -> signing.PdfCheck:
-    """An intact file is still refused when the library does not hold its licence as valid today."""
-    if licence is None:
-        return signing.PdfCheck(False, "licence_unknown", _("签名完好，但证照库中没有该证照，不能作为电子证照使用。"),
-                                check.identifier)
-    state = licence.state()
-    if state == "revoked":
-        at = timezone.localtime(licence.revoked_at).date().isoformat() if licence.revoked_at else ""
-        return signing.PdfCheck(False, "licence_revoked", _("签名完好，但该证照已于 %(at)s 注销：%(reason)s") % {
-            "at": at, "reason": licence.revoke_reason or "-"}, check.identifier)
-    if state == "expired":
-        return signing.PdfCheck(False, "licence_expired", _("签名完好，但该证照已于 %(at)s 过期。") % {
-            "at": licence.valid_until.isoformat()}, check.identifier)
-    return check
 
 
 def wallet(request):
