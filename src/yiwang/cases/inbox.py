@@ -11,18 +11,14 @@ from yiwang.accounts.actor import Actor
 from yiwang.accounts.models import Role
 from yiwang.core.inbox import provider
 
-from . import selectors, sla
-from .models import ACTION_LABELS, Status, TaskStatus
-
-CLOCK_SHOWN = (Status.IN_REVIEW, Status.SUSPENDED, Status.CORRECTION, Status.AWAITING_PAYMENT)
+from . import selectors
+from .models import ACTION_LABELS, TaskStatus
 
 
 def _light(case) -> str:
     """The light as the case page shows it: live while the clock runs, frozen while it is stopped."""
-    if case.due_at and case.accepted_at and case.status in CLOCK_SHOWN:
-        stopped = case.clock_stopped_at is not None
-        return sla.light(case.due_at, now=case.clock_stopped_at, paused=stopped).colour
-    return case.sla_light
+    light = selectors.live_light(case) if case.accepted_at else None
+    return light.colour if light is not None else case.sla_light
 
 
 def _actions(actor: Actor, task) -> list[dict]:

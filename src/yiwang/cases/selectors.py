@@ -76,11 +76,21 @@ def _actor_shown(event, staff: bool) -> str:
     return str(_("综合窗口")) if event.role == Role.CLERK else str(_("办理机关"))
 
 
+#: The statuses in which a case's time limit is shown live (running, or stopped and frozen).
+CLOCK_SHOWN = (Status.IN_REVIEW, Status.SUSPENDED, Status.CORRECTION, Status.AWAITING_PAYMENT)
+
+
+def live_light(case: Case) -> sla.Light | None:
+    """The SLA light of a case whose time limit is shown live, None for any other (its stored
+    ``sla_light`` then stands). While the clock is stopped the days left are those left when it
+    stopped (they do not run down)."""
+    if not case.due_at or case.status not in CLOCK_SHOWN:
+        return None
+    return sla.light(case.due_at, now=case.clock_stopped_at, paused=case.clock_stopped_at is not None)
+
+
 def case_detail(case: Case, *, staff: bool) -> dict:
-    # while the clock is stopped the days left are those left when it stopped (they do not run down)
-    light = sla.light(case.due_at, now=case.clock_stopped_at, paused=case.clock_stopped_at is not None) \
-        if case.due_at and case.status in (Status.IN_REVIEW, Status.SUSPENDED, Status.CORRECTION,
-                                           Status.AWAITING_PAYMENT) else None
+    light = live_light(case)
     return {
         "number": case.number,
         "title": case.title,

@@ -278,25 +278,10 @@ def _check_form(version, form: dict, materials=(), uploaded=()) -> None:
                                fields={f"form.{k}": v for k, v in errors.items()})
 
 
-#: (version pk, created_at) → its required applicant materials [(key, name)]. Only published (frozen)
-#: versions are kept: their materials can no longer change, so the cache never goes stale (the
-#: creation time tells a version apart from a rolled-back one that had the same pk).
-_REQUIRED_UPLOADS: dict[tuple, list[tuple[str, str]]] = {}
-
-
-def _required_uploads(version) -> list[tuple[str, str]]:
-    key = (version.pk, version.created_at)
-    required = _REQUIRED_UPLOADS.get(key) if version.frozen else None
-    if required is None:
-        required = [(m.key, m.name) for m in version.materials.all()
-                    if m.requirement == "required" and m.applicant_submits]
-        if version.frozen and len(_REQUIRED_UPLOADS) < 5000:
-            _REQUIRED_UPLOADS[key] = required
-    return required
-
-
-def _check_materials(version, attached: dict[str, list[CaseMaterial]]) -> None:
-    missing = [(key, name) for key, name in _required_uploads(version) if key not in attached]
+def _check_materials(materials, attached: dict[str, list[CaseMaterial]]) -> None:
+    """Every required material the applicant submits (of ``materials``, a version's) is attached."""
+    missing = [(m.key, m.name) for m in materials
+               if m.requirement == "required" and m.applicant_submits and m.key not in attached]
     if missing:
         raise ValidationFailed(
             _("还缺少 %(n)d 份必要材料：%(names)s") % {"n": len(missing), "names": "、".join(n for _k, n in missing)},
@@ -327,14 +312,6 @@ def _claim_uploads(actor: Actor, materials: list[dict]) -> dict[str, list[CaseMa
         row.material_key = key
         attached.setdefault(key, []).append(row)
     return attached
-
-
-def _attach(case: Case, attached: dict[str, list[CaseMaterial]]) -> None:
-    for rows in attached.values():
-        for row in rows:
-            row.case = case
-            row.upload_token = None
-            row.save(update_fields=["case", "material_key", "upload_token"])
 
 
 def upload_material(actor: Actor, *, name: str, data: bytes, key: str = "", source: str = "applicant") -> CaseMaterial:
@@ -452,13 +429,14 @@ def _prepare_item(actor, item_code, form, materials) -> tuple:
     _check_form(version, form, version_materials,
                 {str(e.get("key", "")) for e in materials or [] if isinstance(e, dict)})
     attached = _claim_uploads(actor, materials or [])
-    _check_materials(version, attached)
+    _check_materials(version_materials, attached)
     return item, version, version_materials, attached
 
 
 def _attach_claimed(case: Case, attached: dict[str, list[CaseMaterial]]) -> None:
-    """Attach the claimed uploads in one statement that only takes rows still unattached: if a
-    concurrent submission took one first, nothing is attached and the submission fails."""
+    """Attach the uploads :func:`_claim_uploads` read, in one statement that only takes rows still
+    unattached: if a concurrent submission (or correction) took one first, nothing is attached and
+    this one fails with ``upload_invalid``."""
     from django.db.models import Case as Choose, CharField, Value, When
 
     keys = {row.pk: key for key, rows in attached.items() for row in rows}
@@ -535,7 +513,7 @@ def _submit_bundle(actor, bundle_code, form, materials, channel, consent) -> Cas
     # the bundle's own promise, or else the slowest item's (as the bundle guide shows it)
     parent.promised_days = bundle.promised_limit_days or max([v.promised_limit_days or 0 for v in versions] or [0])
     parent.save(update_fields=["promised_days"])
-    _attach(parent, attached)
+    _attach_claimed(parent, attached)
     _event(parent, "submit", Status.DRAFT, actor, data={"channel": channel, "bundle": bundle.code,
                                                         "consent_data_sharing": bool(consent),
                                                         "items": [v.item.code for v in versions]})
@@ -676,7 +654,7 @@ def resubmit(actor: Actor, number: str, form: dict | None = None, materials: lis
     attached = _claim_uploads(actor, materials or [])
     for key in attached:  # a corrected material replaces the earlier files of that material
         CaseMaterial.objects.filter(case=case, material_key=key).update(superseded=True)
-    _attach(case, attached)
+    _attach_claimed(case, attached)
     lost = _restart_clock(case, timezone.now())
     case.correction_items = []
     case.save()

@@ -106,9 +106,8 @@ def light_of(case: Case) -> dict | None:
     """The SLA light of a case in words and colour (never colour alone)."""
     if not case.due_at:
         return None
-    if case.status in (Status.IN_REVIEW, Status.SUSPENDED, Status.CORRECTION, Status.AWAITING_PAYMENT):
-        # while the clock is stopped the days left are those left when it stopped (as in the API)
-        light = sla.light(case.due_at, now=case.clock_stopped_at, paused=case.clock_stopped_at is not None)
+    light = selectors.live_light(case)  # as in the API
+    if light is not None:
         colour, days = light.colour, light.remaining_days
     else:
         colour, days = case.sla_light or sla.GREEN, None
@@ -455,9 +454,9 @@ def staff_actions(actor: Actor, case: Case) -> dict:
     return {"shown": shown, "review_tasks": review_tasks, "decide_tasks": decide_tasks}
 
 
-def _materials_with_titles(case: Case) -> list[CaseMaterial]:
+def _materials_with_titles(case: Case, version_materials) -> list[CaseMaterial]:
     """The case's current materials, each with the name the guide gives it (``title``)."""
-    titles = ({m.key: m.name for m in case.item_version.materials.all() if m.key} if case.item_version_id else {})
+    titles = {m.key: m.name for m in version_materials if m.key}
     rows = list(case.materials.filter(superseded=False).order_by("uploaded_at", "id"))
     for row in rows:
         row.title = titles.get(row.material_key, "")
@@ -469,13 +468,14 @@ def _detail_context(request, case: Case) -> dict:
     staff = actor.is_staff_role
     detail = selectors.case_detail(case, staff=staff)
     applicant = actor.role in APPLICANT_ROLES
-    materials = _materials_with_titles(case)
+    version_materials = list(case.item_version.materials.all()) if case.item_version_id else []
+    materials = _materials_with_titles(case, version_materials)
+    held = {row.material_key for row in materials}
     ctx = {
         "case": case, "d": detail, "light": light_of(case), "staff": staff, "is_applicant": applicant,
         "materials": materials,
         # 免提交 materials the pipeline could not fetch (no consent, or no department holds them)
-        "fetched": [m for m in (case.item_version.materials.all() if case.item_version_id else [])
-                    if not m.applicant_submits and m.key not in {row.material_key for row in materials}],
+        "fetched": [m for m in version_materials if not m.applicant_submits and m.key not in held],
         "children": list(case.children.select_related("department").order_by("id")),
         "has_notice": case.events.filter(action="request_correction").exists(),
         "done_steps": ",".join(sorted(set(case.tasks.filter(status=TaskStatus.DONE).values_list("step", flat=True)))),
