@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from yiwang.core.errors import PermissionDeniedError
 
 from .actor import Actor
-from .models import EnterpriseMember, Role, RoleAssignment, User
+from .models import EnterpriseMember, PendingRegistration, Role, RoleAssignment, User
 
 #: Roles whose work needs a person's full ID number or phone, on an explicit, audited reveal.
 #: The counter clerk checks a walk-in applicant's identity; the hotline operator calls back.
@@ -64,3 +64,11 @@ def citizens_visible_to(actor: Actor) -> QuerySet[User]:
 
 def find_citizen(actor: Actor, id_number: str) -> User | None:
     return citizens_visible_to(actor).find_by_id_number(id_number)
+
+
+def open_registration(pending_id: int | None) -> PendingRegistration | None:
+    """The registration a browser session started (its id is kept in that session), while it is
+    not completed; None for no id or an unknown one."""
+    if not pending_id:
+        return None
+    return PendingRegistration.objects.filter(pk=pending_id, completed_at__isnull=True).first()

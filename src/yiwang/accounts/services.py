@@ -93,18 +93,12 @@ def revoke_token(actor: Actor, raw: str) -> None:
     audit.record("auth.token_revoked", token)
 
 
-def _limited(scope: str, key: str, rates: str, message, code: str) -> None:
-    from yiwang.core.ratelimit import allow
-
-    if not allow(scope, key, rates):
-        raise RateLimited(message, code=code)
-
-
 def _too_many_from_here(scope: str, rates: str) -> None:
     """Per client address: the same answer for every number asked about, so it tells nothing."""
-    from yiwang.core.ratelimit import client_key
+    from yiwang.core.ratelimit import allow, client_key
 
-    _limited(scope, client_key(), rates, _("请求过于频繁，请稍后再试。"), "rate_limited")
+    if not allow(scope, client_key(), rates):
+        raise RateLimited(_("请求过于频繁，请稍后再试。"), code="rate_limited")
 
 
 def _sms_budget_left(phone: str) -> bool:
@@ -218,7 +212,7 @@ def confirm_registration(pending_id: int | None, code: str) -> User:
     """Step two: the SMS code confirms the phone and creates the account. A wrong code counts
     against the registration (committed even though an error is raised)."""
     now = timezone.now()
-    pending = PendingRegistration.objects.filter(pk=pending_id, completed_at__isnull=True).first() if pending_id else None
+    pending = selectors.open_registration(pending_id)
     if pending is None or pending.expires_at <= now or pending.attempts >= REGISTRATION_MAX_ATTEMPTS:
         raise ValidationFailed(_("验证码已失效，请重新填写注册信息。"), code="registration_expired")
     code = (code or "").strip()

@@ -21,6 +21,8 @@ channel and go through the same intake as every other channel.
 
 from __future__ import annotations
 
+import json
+import logging
 import re
 from datetime import datetime, timedelta
 from xml.etree import ElementTree as ET
@@ -42,6 +44,7 @@ MAX_SPAN = timedelta(days=90)
 MAX_RESULTS = 1000
 PUBLIC_KINDS = (Kind.COMPLAINT, Kind.HELP, Kind.SUGGESTION)
 CONTENT_TYPES = {"xml": "text/xml; charset=utf-8", "json": "application/json; charset=utf-8"}
+logger = logging.getLogger("yiwang.hotline.open311")
 KIND_NAMES = {Kind.COMPLAINT: "投诉", Kind.HELP: "求助", Kind.SUGGESTION: "建议", Kind.REPORT: "举报", Kind.CONSULT: "咨询"}
 
 
@@ -85,8 +88,6 @@ def render(fmt: str, data, *, root: str, item: str | None = None, lists: dict[st
            status: int = 200) -> HttpResponse:
     """JSON: ``data`` as is (a list for collections). XML: ``<root><item>…</item></root>`` for a
     list, ``<root>…</root>`` for a dict; nested lists use ``lists`` to name their items."""
-    import json
-
     if fmt == "json":
         body = json.dumps(data, ensure_ascii=False).encode()
     else:
@@ -142,9 +143,7 @@ def endpoint(methods=("GET",)):
                 status = {401: 403, 422: 400, 409: 400}.get(exc.status, exc.status)
                 return error(fmt, status, str(exc.message))
             except Exception:  # noqa: BLE001 - the spec's "general service error"
-                import logging
-
-                logging.getLogger("yiwang.hotline.open311").exception("Open311 request failed")
+                logger.exception("Open311 request failed")
                 return error(fmt, 500, "general service error: the request could not be processed")
 
         inner.__name__ = view.__name__

@@ -735,8 +735,7 @@ def callback(actor: Actor, number: str, *, result: str, resolved: bool | None = 
         Callback.objects.create(order=order, by=None if sealed else actor.user, result=result, resolved=resolved,
                                 note=(note or "")[:2000], by_caller=by_caller)
         data = {"result": result, "resolved": resolved, "by_caller": by_caller}
-        _event(order, "callback", order.status, actor if not (by_caller and order.is_anonymous) else None, note, data,
-               sealed=by_caller and order.is_anonymous)
+        _event(order, "callback", order.status, None if sealed else actor, note, data, sealed=sealed)
         if result == Callback.Result.UNREACHABLE:
             attempts = order.callbacks.filter(result=Callback.Result.UNREACHABLE).count()
             if attempts >= UNREACHABLE_LIMIT:

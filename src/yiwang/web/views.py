@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
+from yiwang.accounts import selectors as account_selectors
 from yiwang.accounts import services as account_services
 from yiwang.accounts.lockout import lockout_message
 from yiwang.accounts.middleware import SESSION_ENTERPRISE, SESSION_ROLE
@@ -394,10 +395,7 @@ class RegisterConfirmForm(forms.Form):
 
 def register_confirm(request):
     """Step two: the SMS code creates the account and signs the person in."""
-    from yiwang.accounts.models import PendingRegistration
-
-    pending_id = request.session.get(SESSION_PENDING_REGISTRATION)
-    pending = PendingRegistration.objects.filter(pk=pending_id).first() if pending_id else None
+    pending = account_selectors.open_registration(request.session.get(SESSION_PENDING_REGISTRATION))
     if pending is None:
         return redirect("register")
     minutes = int(settings.REGISTRATION_CODE_TTL.total_seconds() // 60)
